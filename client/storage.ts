@@ -1,0 +1,335 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { BrokerCredentialsProvider, Grant } from './credentials.js';
+import { KeyholeClientError, StorageError } from './errors.js';
+import { fullKey, listPrefix } from './keys.js';
+
+/** Upload progress. `total` is undefined for streams of unknown length. */
+export interface UploadProgress {
+  readonly loaded: number;
+  readonly total: number | undefined;
+  /** Fraction from 0 to 1 when `total` is known. */
+  readonly fraction: number | undefined;
+}
+
+/** Anything lib-storage can upload: bytes, a Blob/File, a string, or a (web or Node) stream. */
+export type UploadBody = Uint8Array | Blob | string | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface UploadOptions {
+  readonly contentType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly onProgress?: (progress: UploadProgress) => void;
+  /** Cancels the upload; a started multipart upload is aborted on S3 so nothing is left behind. */
+  readonly signal?: AbortSignal;
+  /** Part size in bytes, at least 5 MiB. Default: the storage object's. */
+  readonly partSizeBytes?: number;
+  /** Parts uploaded in parallel. Default: the storage object's. */
+  readonly queueSize?: number;
+}
+
+export interface UploadResult {
+  /** Key relative to the prefix, as given. */
+  readonly key: string;
+  /** Full S3 key. */
+  readonly fullKey: string;
+  readonly bucket: string;
+  readonly etag: string | undefined;
+}
+
+export interface DownloadResult<T> {
+  readonly body: T;
+  readonly contentLength: number | undefined;
+  readonly contentType: string | undefined;
+  readonly etag: string | undefined;
+  readonly lastModified: Date | undefined;
+}
+
+export interface ListedObject {
+  /** Key relative to the prefix. */
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date | undefined;
+  readonly etag: string | undefined;
+}
+
+export interface ListPage {
+  readonly objects: readonly ListedObject[];
+  /** Pass back as `continuationToken` for the next page; undefined on the last page. */
+  readonly continuationToken: string | undefined;
+}
+
+/** Options for {@link createStorage}. */
+export interface StorageOptions {
+  /** A provider from `brokerCredentials(...)`. */
+  readonly credentials: BrokerCredentialsProvider;
+  /** Multipart part size in bytes. Default 8 MiB; minimum 5 MiB (S3's limit). */
+  readonly partSizeBytes?: number;
+  /** Parts in flight per upload. Default 4. */
+  readonly queueSize?: number;
+  /** Extra S3Client settings (retries, request handler...). Region, endpoint and credentials come from the broker. */
+  readonly s3?: Omit<S3ClientConfig, 'credentials' | 'region' | 'endpoint' | 'forcePathStyle'>;
+}
+
+const MIN_PART = 5 * 1024 * 1024;
+
+function toStorageError(err: unknown, action: string, key: string): unknown {
+  if (err instanceof KeyholeClientError) return err;
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  const name = e?.name;
+  if (name === 'AbortError' || name === 'RequestAbortedError') {
+    return new StorageError('aborted', `${action} of "${key}" was cancelled`, name, status, { cause: err });
+  }
+  if (status === 403 || name === 'AccessDenied') {
+    return new StorageError('access_denied', `access denied: ${action} "${key}" is outside your grant`, name, status, {
+      cause: err,
+    });
+  }
+  if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
+    return new StorageError('not_found', `"${key}" does not exist`, name, status, { cause: err });
+  }
+  if (name === 'ExpiredToken' || name === 'InvalidToken' || name === 'TokenRefreshRequired') {
+    return new StorageError('expired_credentials', `${action} failed: credentials expired`, name, status, {
+      cause: err,
+    });
+  }
+  return new StorageError(
+    's3_error',
+    `${action} of "${key}" failed: ${name ?? 'error'}${e?.message ? `: ${e.message}` : ''}`,
+    name,
+    status,
+    { cause: err },
+  );
+}
+
+/**
+ * Upload, download, list and delete objects under the caller's granted prefix, straight to S3.
+ * Keys are relative to the prefix; the S3 client is created on first use from the grant.
+ *
+ * @example
+ * ```ts
+ * const storage = createStorage({ credentials: brokerCredentials({ brokerUrl, getToken }) })
+ * await storage.upload('photos/cat.jpg', file, { onProgress: (p) => console.log(p.fraction) })
+ * const { body } = await storage.download('photos/cat.jpg', { as: 'bytes' })
+ * ```
+ */
+export function createStorage(options: StorageOptions) {
+  if (!options || typeof options.credentials !== 'function' || typeof options.credentials.grant !== 'function') {
+    throw new TypeError('options.credentials must be a provider from brokerCredentials(...)');
+  }
+  const partSize = options.partSizeBytes ?? 8 * 1024 * 1024;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART)
+    throw new RangeError('options.partSizeBytes must be an integer >= 5242880 (5 MiB)');
+  const queueSize = options.queueSize ?? 4;
+  if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64)
+    throw new RangeError('options.queueSize must be an integer from 1 to 64');
+  const credentials = options.credentials;
+  const extra = { ...options.s3 };
+  let clientFor: { key: string; client: S3Client } | undefined;
+
+  async function context(): Promise<{ client: S3Client; grant: Grant }> {
+    const grant = await credentials.grant();
+    const id = `${grant.region}|${grant.endpoint ?? ''}|${String(grant.forcePathStyle)}`;
+    if (clientFor?.key !== id) {
+      clientFor?.client.destroy();
+      clientFor = {
+        key: id,
+        client: new S3Client({
+          // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
+          ...(grant.endpoint
+            ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+            : {}),
+          ...extra,
+          region: grant.region,
+          credentials,
+          ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
+        }),
+      };
+    }
+    return { client: clientFor.client, grant };
+  }
+
+  return {
+    /** The current grant: bucket, prefix, access, region. */
+    grant: () => credentials.grant(),
+
+    /** The S3 client in use, for calls this object does not wrap. */
+    client: async () => (await context()).client,
+
+    /**
+     * Uploads through lib-storage `Upload`: a single PUT below one part, parallel multipart above.
+     * A failed or cancelled multipart upload is aborted on S3, so no parts or half-object remain.
+     */
+    async upload(key: string, body: UploadBody, opts: UploadOptions = {}): Promise<UploadResult> {
+      const { client, grant } = await context();
+      const Key = fullKey(grant.prefix, key);
+      if (opts.signal?.aborted)
+        throw new StorageError('aborted', `upload of "${key}" was cancelled`, 'AbortError', undefined);
+      const uploadPart = opts.partSizeBytes ?? partSize;
+      if (!Number.isInteger(uploadPart) || uploadPart < MIN_PART)
+        throw new RangeError('partSizeBytes must be an integer >= 5242880 (5 MiB)');
+      const controller = new AbortController();
+      const onAbort = () => controller.abort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket: grant.bucket,
+          Key,
+          Body: body as never,
+          ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+          ...(opts.metadata ? { Metadata: { ...opts.metadata } } : {}),
+        },
+        partSize: uploadPart,
+        queueSize: opts.queueSize ?? queueSize,
+        leavePartsOnError: false,
+        abortController: controller,
+      });
+      if (opts.onProgress) {
+        const onProgress = opts.onProgress;
+        upload.on('httpUploadProgress', (p) => {
+          const loaded = p.loaded ?? 0;
+          const total = p.total;
+          onProgress({ loaded, total, fraction: total ? loaded / total : undefined });
+        });
+      }
+      try {
+        const out = await upload.done();
+        return { key, fullKey: Key, bucket: grant.bucket, etag: out.ETag };
+      } catch (err) {
+        throw toStorageError(
+          controller.signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError', cause: err }) : err,
+          'upload',
+          key,
+        );
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+
+    /** Downloads an object as bytes (default) or as a web ReadableStream. */
+    async download<As extends 'bytes' | 'stream' = 'bytes'>(
+      key: string,
+      opts: { as?: As; signal?: AbortSignal; range?: { start: number; end?: number } } = {},
+    ): Promise<DownloadResult<As extends 'stream' ? ReadableStream<Uint8Array> : Uint8Array>> {
+      const { client, grant } = await context();
+      const Key = fullKey(grant.prefix, key);
+      try {
+        const out = await client.send(
+          new GetObjectCommand({
+            Bucket: grant.bucket,
+            Key,
+            ...(opts.range ? { Range: `bytes=${opts.range.start}-${opts.range.end ?? ''}` } : {}),
+          }),
+          opts.signal ? { abortSignal: opts.signal } : {},
+        );
+        const stream = out.Body as unknown as {
+          transformToByteArray(): Promise<Uint8Array>;
+          transformToWebStream(): ReadableStream<Uint8Array>;
+        };
+        const body = opts.as === 'stream' ? stream.transformToWebStream() : await stream.transformToByteArray();
+        return {
+          body: body as As extends 'stream' ? ReadableStream<Uint8Array> : Uint8Array,
+          contentLength: out.ContentLength,
+          contentType: out.ContentType,
+          etag: out.ETag,
+          lastModified: out.LastModified,
+        };
+      } catch (err) {
+        throw toStorageError(err, 'download', key);
+      }
+    },
+
+    /** Object metadata, or a StorageError with code `not_found`. */
+    async head(
+      key: string,
+    ): Promise<{
+      size: number | undefined;
+      etag: string | undefined;
+      contentType: string | undefined;
+      lastModified: Date | undefined;
+    }> {
+      const { client, grant } = await context();
+      const Key = fullKey(grant.prefix, key);
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket: grant.bucket, Key }));
+        return {
+          size: out.ContentLength,
+          etag: out.ETag,
+          contentType: out.ContentType,
+          lastModified: out.LastModified,
+        };
+      } catch (err) {
+        throw toStorageError(err, 'head', key);
+      }
+    },
+
+    /** One page of objects under your prefix (optionally under a relative sub-prefix). */
+    async listPage(
+      opts: { prefix?: string; continuationToken?: string; pageSize?: number; signal?: AbortSignal } = {},
+    ): Promise<ListPage> {
+      const { client, grant } = await context();
+      const Prefix = listPrefix(grant.prefix, opts.prefix);
+      try {
+        const out = await client.send(
+          new ListObjectsV2Command({
+            Bucket: grant.bucket,
+            Prefix,
+            ...(opts.continuationToken ? { ContinuationToken: opts.continuationToken } : {}),
+            ...(opts.pageSize ? { MaxKeys: opts.pageSize } : {}),
+          }),
+          opts.signal ? { abortSignal: opts.signal } : {},
+        );
+        return {
+          objects: (out.Contents ?? []).map((o) => ({
+            key: (o.Key ?? '').slice(grant.prefix.length),
+            size: o.Size ?? 0,
+            lastModified: o.LastModified,
+            etag: o.ETag,
+          })),
+          continuationToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+        };
+      } catch (err) {
+        throw toStorageError(err, 'list', opts.prefix ?? '');
+      }
+    },
+
+    /** Every object under your prefix, page by page. */
+    async *list(opts: { prefix?: string; pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<ListedObject> {
+      let continuationToken: string | undefined;
+      do {
+        const page = await this.listPage({ ...opts, ...(continuationToken ? { continuationToken } : {}) });
+        yield* page.objects;
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+    },
+
+    /** Deletes an object. Deleting a missing key succeeds (S3 semantics). */
+    async delete(key: string): Promise<void> {
+      const { client, grant } = await context();
+      const Key = fullKey(grant.prefix, key);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: grant.bucket, Key }));
+      } catch (err) {
+        throw toStorageError(err, 'delete', key);
+      }
+    },
+
+    /** Forgets credentials and the S3 client, e.g. on sign-out. */
+    clear(): void {
+      credentials.clear();
+      clientFor?.client.destroy();
+      clientFor = undefined;
+    },
+  };
+}
+
+/** The object returned by {@link createStorage}. */
+export type Storage = ReturnType<typeof createStorage>;

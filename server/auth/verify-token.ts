@@ -1,0 +1,218 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  importSPKI,
+  jwtVerify,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose';
+import { AuthenticationError, KeyholeError } from '../errors.js';
+
+/** Asymmetric algorithms only: with no shared secret, HS256-with-the-public-key confusion cannot occur. */
+export const DEFAULT_ALGORITHMS = Object.freeze([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+]);
+
+/** Where an issuer's verification keys come from: exactly one of these. */
+export type IssuerKeys =
+  | { readonly jwksUrl: string | URL; readonly jwksCooldownSeconds?: number }
+  | { readonly jwks: JSONWebKeySet }
+  | { readonly publicKey: CryptoKey | KeyObject | JWK | string };
+
+/** A token issuer the broker trusts. */
+export type TrustedIssuer = {
+  /** Exact `iss` claim value. */
+  readonly issuer: string;
+  /** Accepted `aud` value(s). */
+  readonly audience: string | readonly string[];
+  /** Allowed JWS algorithms. Default: {@link DEFAULT_ALGORITHMS}. */
+  readonly algorithms?: readonly string[];
+} & IssuerKeys;
+
+/** Options for {@link createTokenVerifier}. */
+export interface TokenVerifierOptions {
+  readonly issuers: readonly TrustedIssuer[];
+  /** Accepted clock difference for `exp`, `nbf` and `iat`, in seconds. Default 30. */
+  readonly clockToleranceSeconds?: number;
+  /** Longest accepted token, in bytes. Default 8192. */
+  readonly maxTokenBytes?: number;
+  /** Clock, for tests. Default `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
+/** A verified token's claims. `sub` is always a string. */
+export type VerifiedClaims = JWTPayload & { readonly sub: string };
+
+export type TokenVerifier = (token: string) => Promise<VerifiedClaims>;
+
+const KEY_SOURCES = ['jwksUrl', 'jwks', 'publicKey'] as const;
+
+type ResolvedKey = JWTVerifyGetKey | CryptoKey | KeyObject;
+
+// Validates synchronously (so a factory misuse throws at once) and returns the key lazily.
+function keyResolver(issuer: TrustedIssuer, index: number): Promise<ResolvedKey> {
+  const given = KEY_SOURCES.filter((k) => (issuer as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) {
+    throw new TypeError(
+      `options.issuers[${index}] must set exactly one of ${KEY_SOURCES.join(', ')} (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+    );
+  }
+  if ('jwksUrl' in issuer) {
+    const url = new URL(issuer.jwksUrl);
+    const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      throw new TypeError(`options.issuers[${index}].jwksUrl must be https (http is allowed on loopback only)`);
+    }
+    return Promise.resolve(
+      createRemoteJWKSet(url, {
+        cooldownDuration: (issuer.jwksCooldownSeconds ?? 30) * 1000,
+        timeoutDuration: 5000,
+      }),
+    );
+  }
+  if ('jwks' in issuer) return Promise.resolve(createLocalJWKSet(issuer.jwks));
+  const key = issuer.publicKey;
+  if (typeof key === 'string') return importSPKI(key, issuer.algorithms?.[0] ?? 'RS256');
+  if (key && typeof key === 'object' && 'kty' in key) {
+    return Promise.resolve(createLocalJWKSet({ keys: [key as JWK] }));
+  }
+  return Promise.resolve(key as CryptoKey | KeyObject);
+}
+
+function reject(code: string, message: string, cause?: unknown): never {
+  throw new AuthenticationError(code, message, cause === undefined ? undefined : { cause });
+}
+
+function mapJoseError(err: unknown): never {
+  if (err instanceof KeyholeError) throw err;
+  if (err instanceof joseErrors.JWTExpired) reject('token_expired', 'the token has expired', err);
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') reject('token_not_yet_valid', 'the token is not valid yet (nbf)', err);
+    if (err.claim === 'iat') reject('token_not_yet_valid', 'the token was issued in the future (iat)', err);
+    reject(`invalid_${err.claim}`, `the token's "${err.claim}" claim is not accepted`, err);
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    reject('algorithm_not_allowed', 'the token algorithm is not allowed', err);
+  if (err instanceof joseErrors.JWKSNoMatchingKey) reject('unknown_key', 'no trusted key matches the token (kid)', err);
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) reject('unknown_key', 'the token kid is ambiguous', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    reject('invalid_signature', 'the token signature is invalid', err);
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
+    throw new KeyholeError('jwks_unavailable', 503, 'the issuer key set could not be fetched', { cause: err });
+  }
+  if (err instanceof joseErrors.JOSEError) reject('invalid_token', `the token is invalid: ${err.code}`, err);
+  // Network failures fetching a JWKS surface as plain errors from fetch.
+  throw new KeyholeError('jwks_unavailable', 503, 'the issuer key set could not be fetched', { cause: err });
+}
+
+/**
+ * Creates a bearer-token verifier that checks signature, `iss`, `aud`, `exp`, `nbf` and `sub`.
+ * Tokens are matched to a trusted issuer by their `iss` claim. Failures throw
+ * AuthenticationError (401) with a stable code, or KeyholeError('jwks_unavailable', 503).
+ *
+ * @example
+ * ```ts
+ * const verify = createTokenVerifier({
+ *   issuers: [{ issuer: 'https://id.example.com/', audience: 'keyhole', jwksUrl: 'https://id.example.com/.well-known/jwks.json' }],
+ * })
+ * const claims = await verify(token) // { sub: 'alice', ... }
+ * ```
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  if (!options || !Array.isArray(options.issuers) || options.issuers.length === 0) {
+    throw new TypeError('options.issuers must be a non-empty array');
+  }
+  const tolerance = options.clockToleranceSeconds ?? 30;
+  if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 300) {
+    throw new RangeError('options.clockToleranceSeconds must be an integer from 0 to 300');
+  }
+  const maxBytes = options.maxTokenBytes ?? 8192;
+  if (!Number.isInteger(maxBytes) || maxBytes < 256 || maxBytes > 65536) {
+    throw new RangeError('options.maxTokenBytes must be an integer from 256 to 65536');
+  }
+  const now = options.now ?? (() => new Date());
+  const byIssuer = new Map<string, { issuer: TrustedIssuer; key: ReturnType<typeof keyResolver> }>();
+  options.issuers.forEach((issuer, i) => {
+    if (typeof issuer?.issuer !== 'string' || issuer.issuer === '') {
+      throw new TypeError(`options.issuers[${i}].issuer must be a non-empty string`);
+    }
+    const audiences = typeof issuer.audience === 'string' ? [issuer.audience] : issuer.audience;
+    if (
+      !Array.isArray(audiences) ||
+      audiences.length === 0 ||
+      audiences.some((a) => typeof a !== 'string' || a === '')
+    ) {
+      throw new TypeError(`options.issuers[${i}].audience must be a non-empty string or array of strings`);
+    }
+    for (const alg of issuer.algorithms ?? []) {
+      if (!DEFAULT_ALGORITHMS.includes(alg)) {
+        throw new TypeError(
+          `options.issuers[${i}].algorithms may only contain ${DEFAULT_ALGORITHMS.join(', ')}; got "${alg}"`,
+        );
+      }
+    }
+    if (byIssuer.has(issuer.issuer))
+      throw new TypeError(`options.issuers[${i}].issuer "${issuer.issuer}" is listed twice`);
+    const key = keyResolver(issuer, i);
+    // Surface bad static keys at startup rather than per request; the promise is reused.
+    key.catch(() => undefined);
+    byIssuer.set(issuer.issuer, { issuer, key });
+  });
+
+  return async function verifyToken(token: string): Promise<VerifiedClaims> {
+    if (typeof token !== 'string' || token === '') reject('missing_token', 'a bearer token is required');
+    if (new TextEncoder().encode(token).length > maxBytes) {
+      reject('token_too_large', `the token is larger than ${maxBytes} bytes`);
+    }
+    let iss: unknown;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') {
+        reject('algorithm_not_allowed', 'unsigned tokens are not accepted');
+      }
+      iss = decodeJwt(token).iss;
+    } catch (err) {
+      if (err instanceof KeyholeError) throw err;
+      reject('malformed_token', 'the token is not a well-formed JWT', err);
+    }
+    const entry = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+    if (!entry) reject('invalid_iss', `the token's "iss" claim is not accepted`);
+    let payload: JWTPayload;
+    try {
+      const key = await entry.key;
+      const verifyOptions = {
+        issuer: entry.issuer.issuer,
+        audience: entry.issuer.audience as string | string[],
+        algorithms: [...(entry.issuer.algorithms ?? DEFAULT_ALGORITHMS)],
+        clockTolerance: tolerance,
+        currentDate: now(),
+        requiredClaims: ['exp', 'sub'],
+      };
+      payload = (
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions)
+      ).payload;
+    } catch (err) {
+      mapJoseError(err);
+    }
+    if (typeof payload.sub !== 'string') reject('invalid_sub', 'the token has no string "sub" claim');
+    return payload as VerifiedClaims;
+  };
+}

@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_ALGORITHMS, type TrustedIssuer } from './auth/verify-token.js';
+import type { BrokerOptions } from './broker.js';
+import { ConfigError } from './errors.js';
+import { compileGrants, type GrantRule } from './grants.js';
+import { ALL_ACCESS, type Access } from './policy/access.js';
+import type { RateLimit } from './http/rate-limit.js';
+import type { StsVendorOptions } from './vendors/sts.js';
+
+/** Everything `npm run broker` needs, parsed from the environment. */
+export interface KeyholeConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly vendor: { readonly kind: 'sts' } & StsVendorOptions;
+  readonly broker: Omit<BrokerOptions, 'vendor' | 'logger'>;
+}
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, `expected an integer from ${min} to ${max}`)
+        .max(max, `expected an integer from ${min} to ${max}`),
+    );
+const url = z.string().url('expected an absolute URL such as https://host:port');
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const rate = z
+  .string()
+  .regex(/^(off|\d+\/\d+)$/, 'expected "LIMIT/WINDOW_SECONDS" such as "60/60", or "off"')
+  .transform((v): RateLimit | false => {
+    if (v === 'off') return false;
+    const [limit, windowSeconds] = v.split('/').map(Number) as [number, number];
+    return { limit, windowSeconds };
+  })
+  .refine((v) => v === false || (v.limit >= 1 && v.windowSeconds >= 1), 'expected positive numbers');
+
+// Each variable is validated on its own so that an error names exactly one variable.
+const schema = {
+  PORT: int(0, 65535).default(8787),
+  KEYHOLE_HOST: z.string().min(1).default('127.0.0.1'),
+  KEYHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KEYHOLE_JWT_ISSUER: z.string().min(1).optional(),
+  KEYHOLE_JWT_AUDIENCE: list.pipe(z.array(z.string()).min(1, 'expected at least one audience')).optional(),
+  KEYHOLE_JWKS_URL: url.optional(),
+  KEYHOLE_JWT_PUBLIC_KEY: z
+    .string()
+    .includes('-----BEGIN PUBLIC KEY-----', { message: 'expected a PEM SPKI public key' })
+    .optional(),
+  KEYHOLE_JWT_ALGORITHMS: list
+    .pipe(
+      z
+        .array(
+          z.enum(DEFAULT_ALGORITHMS as [string, ...string[]], {
+            message: `expected a comma list of ${DEFAULT_ALGORITHMS.join(', ')}`,
+          }),
+        )
+        .min(1),
+    )
+    .optional(),
+  KEYHOLE_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(30),
+  KEYHOLE_MAX_TOKEN_BYTES: int(256, 65536).default(8192),
+  KEYHOLE_BUCKET: z.string().min(3).optional(),
+  KEYHOLE_PREFIX_TEMPLATE: z.string().default('users/{sub}/'),
+  KEYHOLE_ACCESS: list
+    .pipe(
+      z
+        .array(
+          z.enum(ALL_ACCESS as [Access, ...Access[]], {
+            message: 'expected a comma list of read, write, list, delete',
+          }),
+        )
+        .min(1),
+    )
+    .default([...ALL_ACCESS]),
+  KEYHOLE_GRANTS: z.string().optional(),
+  KEYHOLE_VENDOR: z.enum(['sts'], { message: 'expected "sts"' }).default('sts'),
+  KEYHOLE_ROLE_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[\w-]*:iam::\d{0,12}:role\/\S+$/,
+      'expected an IAM role ARN such as arn:aws:iam::123456789012:role/NAME',
+    )
+    .optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/, 'expected a region name such as eu-west-1')
+    .optional(),
+  KEYHOLE_STS_ENDPOINT: url.optional(),
+  KEYHOLE_S3_ENDPOINT: url.optional(),
+  KEYHOLE_S3_FORCE_PATH_STYLE: flag.optional(),
+  KEYHOLE_BROKER_ACCESS_KEY_ID: z.string().min(1).optional(),
+  KEYHOLE_BROKER_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  KEYHOLE_DURATION_SECONDS: int(900, 43200).default(900),
+  KEYHOLE_DEV_LOGIN: flag.default(false),
+  KEYHOLE_CORS_ORIGINS: list.default([]),
+  KEYHOLE_RATE_LIMIT_SUBJECT: z.string().default('60/60').pipe(rate),
+  KEYHOLE_RATE_LIMIT_ADDRESS: z.string().default('600/60').pipe(rate),
+  KEYHOLE_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[\w.:/,\s-]+)$/)
+    .optional(),
+  KEYHOLE_METRICS: flag.default(false),
+  NODE_ENV: z.string().optional(),
+} as const;
+
+type Parsed = { [K in keyof typeof schema]: z.output<(typeof schema)[K]> };
+
+const grantsSchema = z.array(
+  z.strictObject({
+    when: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    bucket: z.string(),
+    scopes: z.array(
+      z.strictObject({ prefix: z.string(), access: z.array(z.enum(ALL_ACCESS as [Access, ...Access[]])) }),
+    ),
+  }),
+);
+
+function need<T>(value: T | undefined, variable: string, why: string): T {
+  if (value === undefined) throw new ConfigError(variable, `is required ${why}`);
+  return value;
+}
+
+/**
+ * Reads `KEY=VALUE` lines from `KEYHOLE_ENV_FILE` (when set) under the real environment, which wins.
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = env.KEYHOLE_ENV_FILE;
+  if (!file) return env;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'KEYHOLE_ENV_FILE',
+      `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'}); run \`npm run local:up\` to create it`,
+    );
+  }
+  return { ...parseEnv(text), ...env };
+}
+
+/**
+ * Validates the environment and returns the broker's configuration. Throws ConfigError whose
+ * message is one line: `VARIABLE: what was expected`.
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConfig {
+  const env = withEnvFile(rawEnv);
+  const out: Record<string, unknown> = {};
+  for (const [name, type] of Object.entries(schema)) {
+    const value = env[name] === '' ? undefined : env[name];
+    const parsed = (type as z.ZodType).safeParse(value);
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(
+        name,
+        value === undefined
+          ? message
+          : `${message} (got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)})`,
+      );
+    }
+    out[name] = parsed.data;
+  }
+  const c = out as Parsed;
+
+  if (c.KEYHOLE_DEV_LOGIN && c.NODE_ENV === 'production') {
+    throw new ConfigError('KEYHOLE_DEV_LOGIN', 'must not be enabled when NODE_ENV=production');
+  }
+  const issuers: TrustedIssuer[] = [];
+  if (c.KEYHOLE_JWT_ISSUER !== undefined) {
+    const audience = need(c.KEYHOLE_JWT_AUDIENCE, 'KEYHOLE_JWT_AUDIENCE', 'when KEYHOLE_JWT_ISSUER is set');
+    if ((c.KEYHOLE_JWKS_URL === undefined) === (c.KEYHOLE_JWT_PUBLIC_KEY === undefined)) {
+      throw new ConfigError(
+        'KEYHOLE_JWKS_URL',
+        'set exactly one of KEYHOLE_JWKS_URL or KEYHOLE_JWT_PUBLIC_KEY with KEYHOLE_JWT_ISSUER',
+      );
+    }
+    const base = {
+      issuer: c.KEYHOLE_JWT_ISSUER,
+      audience,
+      ...(c.KEYHOLE_JWT_ALGORITHMS ? { algorithms: c.KEYHOLE_JWT_ALGORITHMS } : {}),
+    };
+    issuers.push(
+      c.KEYHOLE_JWKS_URL ? { ...base, jwksUrl: c.KEYHOLE_JWKS_URL } : { ...base, publicKey: c.KEYHOLE_JWT_PUBLIC_KEY! },
+    );
+  } else if (!c.KEYHOLE_DEV_LOGIN) {
+    throw new ConfigError(
+      'KEYHOLE_JWT_ISSUER',
+      'is required (the issuer of your users\u2019 JWTs), unless KEYHOLE_DEV_LOGIN=1 for local development',
+    );
+  }
+
+  let grants: GrantRule[];
+  if (c.KEYHOLE_GRANTS !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(c.KEYHOLE_GRANTS);
+    } catch {
+      throw new ConfigError('KEYHOLE_GRANTS', 'expected a JSON array of {when?, bucket, scopes:[{prefix, access}]}');
+    }
+    const parsed = grantsSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError('KEYHOLE_GRANTS', `[${issue.path.join('.')}] ${issue.message}`);
+    }
+    grants = parsed.data as GrantRule[];
+  } else {
+    const bucket = need(c.KEYHOLE_BUCKET, 'KEYHOLE_BUCKET', '(or KEYHOLE_GRANTS)');
+    grants = [{ bucket, scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS }] }];
+  }
+  try {
+    compileGrants(grants, 'grants');
+  } catch (err) {
+    const variable =
+      c.KEYHOLE_GRANTS !== undefined
+        ? 'KEYHOLE_GRANTS'
+        : /prefix/.test((err as Error).message)
+          ? 'KEYHOLE_PREFIX_TEMPLATE'
+          : 'KEYHOLE_BUCKET';
+    throw new ConfigError(variable, (err as Error).message.replace(/^grants\[0\]\.(scopes\[0\]\.)?/, ''));
+  }
+
+  const region = need(c.AWS_REGION, 'AWS_REGION', 'for STS and for clients');
+  if ((c.KEYHOLE_BROKER_ACCESS_KEY_ID === undefined) !== (c.KEYHOLE_BROKER_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(
+      'KEYHOLE_BROKER_SECRET_ACCESS_KEY',
+      'set both KEYHOLE_BROKER_ACCESS_KEY_ID and KEYHOLE_BROKER_SECRET_ACCESS_KEY, or neither (to use the AWS default credential chain)',
+    );
+  }
+  const trustProxy =
+    c.KEYHOLE_TRUST_PROXY === undefined
+      ? false
+      : c.KEYHOLE_TRUST_PROXY === 'true'
+        ? true
+        : c.KEYHOLE_TRUST_PROXY === 'false'
+          ? false
+          : /^\d+$/.test(c.KEYHOLE_TRUST_PROXY)
+            ? Number(c.KEYHOLE_TRUST_PROXY)
+            : c.KEYHOLE_TRUST_PROXY;
+
+  return {
+    port: c.PORT,
+    host: c.KEYHOLE_HOST,
+    logLevel: c.KEYHOLE_LOG_LEVEL,
+    vendor: {
+      kind: c.KEYHOLE_VENDOR,
+      roleArn: need(c.KEYHOLE_ROLE_ARN, 'KEYHOLE_ROLE_ARN', 'for KEYHOLE_VENDOR=sts'),
+      region,
+      ...(c.KEYHOLE_STS_ENDPOINT ? { endpoint: c.KEYHOLE_STS_ENDPOINT } : {}),
+      ...(c.KEYHOLE_BROKER_ACCESS_KEY_ID
+        ? {
+            credentials: {
+              accessKeyId: c.KEYHOLE_BROKER_ACCESS_KEY_ID,
+              secretAccessKey: c.KEYHOLE_BROKER_SECRET_ACCESS_KEY!,
+            },
+          }
+        : {}),
+    },
+    broker: {
+      issuers,
+      clockToleranceSeconds: c.KEYHOLE_CLOCK_TOLERANCE_SECONDS,
+      maxTokenBytes: c.KEYHOLE_MAX_TOKEN_BYTES,
+      grants,
+      region,
+      ...(c.KEYHOLE_S3_ENDPOINT ? { s3Endpoint: c.KEYHOLE_S3_ENDPOINT } : {}),
+      ...(c.KEYHOLE_S3_FORCE_PATH_STYLE !== undefined ? { forcePathStyle: c.KEYHOLE_S3_FORCE_PATH_STYLE } : {}),
+      durationSeconds: c.KEYHOLE_DURATION_SECONDS,
+      devLogin: c.KEYHOLE_DEV_LOGIN,
+      corsOrigins: c.KEYHOLE_CORS_ORIGINS,
+      rateLimit: { perSubject: c.KEYHOLE_RATE_LIMIT_SUBJECT, perAddress: c.KEYHOLE_RATE_LIMIT_ADDRESS },
+      trustProxy,
+      metrics: c.KEYHOLE_METRICS,
+    },
+  };
+}

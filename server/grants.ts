@@ -1,0 +1,109 @@
+import { ForbiddenError } from './errors.js';
+import { canonicalAccess, isAccess, type Access } from './policy/access.js';
+import { parsePrefixTemplate, renderPrefix, type PrefixTemplate } from './policy/prefix-template.js';
+import type { Scope } from './policy/session-policy.js';
+
+/** One prefix template and the access it gives. */
+export interface ScopeRule {
+  /** Prefix template such as `users/{sub}/`. Placeholders name claims; each must be a whole segment. */
+  readonly prefix: string;
+  /** What the caller may do under the prefix. */
+  readonly access: readonly Access[];
+}
+
+/**
+ * A grant rule. The first rule whose `when` matches the token's claims applies; a rule with no
+ * `when` matches everyone. A claim matches a value when it equals it, or is an array containing it.
+ *
+ * @example
+ * ```ts
+ * { when: { groups: 'admins' }, bucket: 'uploads', scopes: [{ prefix: 'users/{sub}/', access: ['read','write','list','delete'] }] }
+ * ```
+ */
+export interface GrantRule {
+  readonly when?: Readonly<Record<string, string | number | boolean>>;
+  readonly bucket: string;
+  readonly scopes: readonly ScopeRule[];
+}
+
+/** A grant resolved for one caller: concrete prefixes. */
+export interface ResolvedGrant {
+  readonly bucket: string;
+  readonly scopes: readonly Scope[];
+}
+
+interface CompiledRule {
+  readonly when: GrantRule['when'];
+  readonly bucket: string;
+  readonly scopes: readonly { template: PrefixTemplate; access: readonly Access[] }[];
+}
+
+// S3 bucket naming rules (the subset valid everywhere): 3-63 chars, lowercase, digits, '.', '-'.
+const BUCKET = /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Validates rules once, at startup. Throws TypeError naming the offending path. */
+export function compileGrants(rules: readonly GrantRule[], path = 'options.grants'): readonly CompiledRule[] {
+  if (!Array.isArray(rules) || rules.length === 0) throw new TypeError(`${path} must be a non-empty array`);
+  return Object.freeze(
+    rules.map((rule, i) => {
+      const at = `${path}[${i}]`;
+      if (typeof rule?.bucket !== 'string' || !BUCKET.test(rule.bucket)) {
+        throw new TypeError(`${at}.bucket must be a valid S3 bucket name`);
+      }
+      if (rule.when !== undefined && (typeof rule.when !== 'object' || rule.when === null)) {
+        throw new TypeError(`${at}.when must be an object of claim: value`);
+      }
+      if (!Array.isArray(rule.scopes) || rule.scopes.length === 0) {
+        throw new TypeError(`${at}.scopes must be a non-empty array`);
+      }
+      const scopes = rule.scopes.map((scope: ScopeRule, j: number) => {
+        let template: PrefixTemplate;
+        try {
+          template = parsePrefixTemplate(scope?.prefix);
+        } catch (err) {
+          throw new TypeError(`${at}.scopes[${j}].prefix: ${(err as Error).message}`);
+        }
+        if (!Array.isArray(scope.access) || scope.access.length === 0 || !scope.access.every(isAccess)) {
+          throw new TypeError(
+            `${at}.scopes[${j}].access must be a non-empty array of "read", "write", "list", "delete"`,
+          );
+        }
+        return { template, access: canonicalAccess(scope.access) };
+      });
+      return Object.freeze({ when: rule.when ? { ...rule.when } : undefined, bucket: rule.bucket, scopes });
+    }),
+  );
+}
+
+function matches(when: CompiledRule['when'], claims: Readonly<Record<string, unknown>>): boolean {
+  if (!when) return true;
+  return Object.entries(when).every(([claim, want]) => {
+    const have = Object.hasOwn(claims, claim) ? claims[claim] : undefined;
+    return Array.isArray(have) ? have.includes(want) : have === want;
+  });
+}
+
+/**
+ * Picks the rule for these claims, narrows it to `requested` access (all granted when omitted),
+ * and renders its prefixes. Throws ForbiddenError for no rule, or for access beyond the grant.
+ */
+export function resolveGrant(
+  rules: readonly CompiledRule[],
+  claims: Readonly<Record<string, unknown>>,
+  requested: readonly Access[] | undefined,
+): ResolvedGrant & { readonly access: readonly Access[] } {
+  const rule = rules.find((r) => matches(r.when, claims));
+  if (!rule) throw new ForbiddenError('no_grant', 'no grant applies to this identity');
+  const granted = new Set(rule.scopes.flatMap((s) => s.access));
+  if (requested) {
+    const beyond = requested.filter((a) => !granted.has(a));
+    if (beyond.length > 0) {
+      throw new ForbiddenError('access_not_granted', `access not granted: ${canonicalAccess(beyond).join(', ')}`);
+    }
+  }
+  const want = new Set(requested ?? granted);
+  const scopes = rule.scopes
+    .map((s) => ({ prefix: renderPrefix(s.template, claims), access: s.access.filter((a) => want.has(a)) }))
+    .filter((s) => s.access.length > 0);
+  return { bucket: rule.bucket, scopes, access: canonicalAccess(scopes.flatMap((s) => s.access)) };
+}

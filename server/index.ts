@@ -1,0 +1,27 @@
+export { createBroker, type BrokerOptions } from './broker.js';
+export { loadConfig, withEnvFile, type KeyholeConfig } from './config.js';
+export {
+  KeyholeError,
+  AuthenticationError,
+  ForbiddenError,
+  BadRequestError,
+  RateLimitError,
+  UpstreamError,
+  ConfigError,
+} from './errors.js';
+export {
+  createTokenVerifier,
+  DEFAULT_ALGORITHMS,
+  type TrustedIssuer,
+  type IssuerKeys,
+  type TokenVerifierOptions,
+  type TokenVerifier,
+  type VerifiedClaims,
+} from './auth/verify-token.js';
+export { createStsVendor, type StsVendorOptions } from './vendors/sts.js';
+export type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendors/vendor.js';
+export type { GrantRule, ScopeRule } from './grants.js';
+export type { Access } from './policy/access.js';
+export type { RateLimit } from './http/rate-limit.js';
+export { buildSessionPolicy, MAX_SESSION_POLICY_LENGTH, type Scope } from './policy/session-policy.js';
+export { createLogger } from './logger.js';

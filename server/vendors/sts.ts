@@ -1,0 +1,134 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { UpstreamError } from '../errors.js';
+import { encodeSegment } from '../policy/subject.js';
+import { keepRawErrorBody, rawErrorCode } from './raw-error-code.js';
+import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
+
+/** Options for {@link createStsVendor}. */
+export interface StsVendorOptions {
+  /** ARN of the role to assume, e.g. `arn:aws:iam::123456789012:role/keyhole-uploader`. */
+  readonly roleArn: string;
+  /** AWS region of the STS endpoint. */
+  readonly region: string;
+  /** STS endpoint URL for non-AWS backends such as Ceph RGW. Default: the AWS regional endpoint. */
+  readonly endpoint?: string;
+  /** The broker's own long-term credentials. Default: the SDK's default provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Set SourceIdentity on sessions (sticky across role chaining, visible in CloudTrail). Default true. */
+  readonly sourceIdentity?: boolean;
+  /** Pre-built client, for tests. Takes precedence over region/endpoint/credentials. */
+  readonly client?: STSClient;
+}
+
+const DENY_ALL = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+});
+
+// Codes that mean "try again later" (503); any other STS failure is a 502 (misconfiguration).
+const THROTTLE_OR_DOWN = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalError',
+  'TimeoutError',
+  'RegionDisabledException',
+]);
+
+/** Maps any STS failure to an UpstreamError that keeps STS's own code. */
+export function toUpstreamError(err: unknown, action: string): UpstreamError {
+  const upstreamCode = rawErrorCode(err);
+  const networkish =
+    err instanceof Error &&
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up|TimeoutError/i.test(
+      `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}`,
+    );
+  const status = networkish || (upstreamCode && THROTTLE_OR_DOWN.has(upstreamCode)) ? 503 : 502;
+  const code = status === 503 ? 'sts_unavailable' : 'sts_error';
+  const detail = upstreamCode ?? (networkish ? 'unreachable' : 'unknown error');
+  return new UpstreamError(code, status, `STS ${action} failed: ${detail}`, upstreamCode, {
+    cause: err,
+  });
+}
+
+/**
+ * A credential vendor that calls STS AssumeRole with an inline session policy.
+ *
+ * @example
+ * ```ts
+ * const vendor = createStsVendor({ roleArn: 'arn:aws:iam::123456789012:role/uploader', region: 'eu-west-1' })
+ * ```
+ */
+export function createStsVendor(options: StsVendorOptions): CredentialVendor {
+  if (typeof options?.roleArn !== 'string' || !/^arn:aws[\w-]*:iam::\d{0,12}:role\/\S+$/.test(options.roleArn)) {
+    throw new TypeError('options.roleArn must be an IAM role ARN such as "arn:aws:iam::123456789012:role/NAME"');
+  }
+  if (typeof options.region !== 'string' || options.region === '') {
+    throw new TypeError('options.region must be a non-empty string');
+  }
+  const client =
+    options.client ??
+    new STSClient({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+      maxAttempts: 3,
+    });
+  client.middlewareStack.use(keepRawErrorBody);
+  const roleArn = options.roleArn;
+  const withSourceIdentity = options.sourceIdentity ?? true;
+  let calls = 0;
+
+  return {
+    kind: 'sts',
+    identityIdFor: (subject) => Promise.resolve(encodeSegment(subject, 'sub')),
+    async issue(request: IssueRequest): Promise<IssuedCredentials> {
+      calls++;
+      let out;
+      try {
+        out = await client.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: request.sessionName,
+            ...(withSourceIdentity ? { SourceIdentity: request.sessionName } : {}),
+            Policy: request.policy,
+            DurationSeconds: request.durationSeconds,
+          }),
+        );
+      } catch (err) {
+        throw toUpstreamError(err, 'AssumeRole');
+      }
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        throw new UpstreamError('sts_error', 502, 'STS AssumeRole returned no credentials', undefined);
+      }
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      };
+    },
+    async ping() {
+      // GetCallerIdentity is not implemented by RGW, and neither it nor GetSessionToken proves the
+      // role trusts us. A real AssumeRole whose session policy denies everything proves it all,
+      // and the credentials it yields can do nothing and are dropped.
+      calls++;
+      try {
+        await client.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: 'kh-readiness-probe',
+            Policy: DENY_ALL,
+            DurationSeconds: 900,
+          }),
+        );
+      } catch (err) {
+        throw toUpstreamError(err, 'AssumeRole');
+      }
+    },
+    upstreamCalls: () => calls,
+  };
+}

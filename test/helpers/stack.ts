@@ -1,0 +1,58 @@
+// Connection settings of the running local stack, read from the file `npm run local:up` writes.
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export const ENV_FILE =
+  process.env.KEYHOLE_ENV_FILE ?? fileURLToPath(new URL('../../.local/keyhole.env', import.meta.url));
+
+export interface Stack {
+  readonly region: string;
+  readonly bucket: string;
+  readonly roleArn: string;
+  readonly stsEndpoint: string;
+  readonly s3Endpoint: string;
+  readonly s3TlsEndpoint: string;
+  readonly caCertFile: string;
+  readonly brokerCredentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+let cached: Stack | undefined;
+
+export function stack(): Stack {
+  if (cached) return cached;
+  const env = parseEnv(readFileSync(ENV_FILE, 'utf8'));
+  const get = (k: string) => {
+    const v = env[k];
+    if (!v) throw new Error(`${ENV_FILE} has no ${k}; run npm run local:up`);
+    return v;
+  };
+  cached = {
+    region: get('AWS_REGION'),
+    bucket: get('KEYHOLE_BUCKET'),
+    roleArn: get('KEYHOLE_ROLE_ARN'),
+    stsEndpoint: get('KEYHOLE_STS_ENDPOINT'),
+    s3Endpoint: get('KEYHOLE_S3_ENDPOINT'),
+    s3TlsEndpoint: get('KEYHOLE_S3_TLS_ENDPOINT'),
+    caCertFile: get('KEYHOLE_LOCAL_CA_CERT'),
+    brokerCredentials: {
+      accessKeyId: get('KEYHOLE_BROKER_ACCESS_KEY_ID'),
+      secretAccessKey: get('KEYHOLE_BROKER_SECRET_ACCESS_KEY'),
+    },
+  };
+  return cached;
+}
+
+/** S3 client with the bucket owner's static keys: for test setup and for checking what happened. */
+export function ownerS3(): S3Client {
+  const s = stack();
+  return new S3Client({
+    region: s.region,
+    endpoint: s.s3Endpoint,
+    forcePathStyle: true,
+    credentials: s.brokerCredentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
