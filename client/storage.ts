@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -7,9 +8,11 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { toUploadBody } from './body.js';
 import type { BrokerCredentialsProvider, Grant } from './credentials.js';
 import { KeyholeClientError, StorageError } from './errors.js';
 import { fullKey, listPrefix } from './keys.js';
+import { MultipartWatcher } from './multipart-cleanup.js';
 
 /** Upload progress. `total` is undefined for streams of unknown length. */
 export interface UploadProgress {
@@ -133,15 +136,14 @@ export function createStorage(options: StorageOptions) {
   const credentials = options.credentials;
   const extra = { ...options.s3 };
   let clientFor: { key: string; client: S3Client } | undefined;
+  const multipart = new MultipartWatcher();
 
   async function context(): Promise<{ client: S3Client; grant: Grant }> {
     const grant = await credentials.grant();
     const id = `${grant.region}|${grant.endpoint ?? ''}|${String(grant.forcePathStyle)}`;
     if (clientFor?.key !== id) {
       clientFor?.client.destroy();
-      clientFor = {
-        key: id,
-        client: new S3Client({
+      const client = new S3Client({
           // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
           ...(grant.endpoint
             ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
@@ -150,8 +152,9 @@ export function createStorage(options: StorageOptions) {
           region: grant.region,
           credentials,
           ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
-        }),
-      };
+      });
+      client.middlewareStack.use(multipart.plugin);
+      clientFor = { key: id, client };
     }
     return { client: clientFor.client, grant };
   }
@@ -177,13 +180,13 @@ export function createStorage(options: StorageOptions) {
         throw new RangeError('partSizeBytes must be an integer >= 5242880 (5 MiB)');
       const controller = new AbortController();
       const onAbort = () => controller.abort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const uploadBody = toUploadBody(body);
       const upload = new Upload({
         client,
         params: {
           Bucket: grant.bucket,
           Key,
-          Body: body as never,
+          Body: uploadBody as never,
           ...(opts.contentType ? { ContentType: opts.contentType } : {}),
           ...(opts.metadata ? { Metadata: { ...opts.metadata } } : {}),
         },
@@ -200,17 +203,42 @@ export function createStorage(options: StorageOptions) {
           onProgress({ loaded, total, fraction: total ? loaded / total : undefined });
         });
       }
+      const watch = multipart.watch(grant.bucket, Key);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const out = await upload.done();
         return { key, fullKey: Key, bucket: grant.bucket, etag: out.ETag };
       } catch (err) {
-        throw toStorageError(
-          controller.signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError', cause: err }) : err,
+        // Stop feeding parts, let in-flight calls settle, then abort whatever is still open, so a
+        // failed or cancelled upload leaves neither parts nor a half-object behind.
+        controller.abort();
+        await watch.settled();
+        const cleanup = await Promise.allSettled(
+          watch
+            .open()
+            .map((UploadId) => client.send(new AbortMultipartUploadCommand({ Bucket: grant.bucket, Key, UploadId }))),
+        );
+        const cancelled = opts.signal?.aborted === true;
+        const failure = toStorageError(
+          cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err }) : err,
           'upload',
           key,
         );
+        const stranded = watch.open();
+        if (stranded.length > 0) {
+          const why = cleanup.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          throw new StorageError(
+            'cleanup_failed',
+            `${(failure as Error).message}; aborting multipart upload ${stranded.join(', ')} also failed`,
+            undefined,
+            undefined,
+            { cause: why?.reason ?? err },
+          );
+        }
+        throw failure;
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
+        watch.release();
       }
     },
 

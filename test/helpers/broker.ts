@@ -107,7 +107,11 @@ export function s3WithIssued(body: {
   return new S3Client({
     region: body.region,
     ...(body.endpoint ? { endpoint: body.endpoint, forcePathStyle: true } : {}),
-    credentials: body.credentials,
+    credentials: {
+      accessKeyId: body.credentials.accessKeyId,
+      secretAccessKey: body.credentials.secretAccessKey,
+      sessionToken: body.credentials.sessionToken,
+    },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
