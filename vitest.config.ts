@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/aws/**', 'node_modules/**'],
+    exclude: ['test/aws/**', 'test/stack/**', 'node_modules/**'],
     globalSetup: ['test/setup/local-stack.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

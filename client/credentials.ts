@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { BrokerError } from './errors.js';
+import { BrokerError, KeyholeClientError } from './errors.js';
 
 /** One kind of access on the granted prefix. */
 export type Access = 'read' | 'write' | 'list' | 'delete';
@@ -112,25 +112,45 @@ export function brokerCredentials(options: BrokerCredentialsOptions): BrokerCred
   let requests = 0;
   let generation = 0;
 
-  async function request(forceToken: boolean): Promise<Response> {
-    const token = await getToken({ forceRefresh: forceToken });
+  // A failing getToken is the app's sign-in problem, not the network's: report it as is, once.
+  async function tokenFor(forceRefresh: boolean): Promise<string> {
+    let token: unknown;
+    try {
+      token = await getToken({ forceRefresh });
+    } catch (cause) {
+      throw new KeyholeClientError(
+        'token_unavailable',
+        'getToken() failed: the user is not signed in or the token could not be renewed',
+        { cause },
+      );
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new KeyholeClientError('token_unavailable', 'getToken() must return a non-empty JWT string');
+    }
+    return token;
+  }
+
+  function request(token: string): Promise<Response> {
     requests++;
-    return doFetch(endpoint, {
+    // `cache` is typed in the DOM's RequestInit but not in Node's; both honour it.
+    const init = {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(access ? { access } : {}),
       cache: 'no-store',
       credentials: 'omit',
-    });
+    };
+    return doFetch(endpoint, init as RequestInit);
   }
 
   async function fetchOnce(): Promise<Cached> {
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
       const sentAt = Date.now();
+      const token = await tokenFor(refreshedToken);
       let res: Response;
       try {
-        res = await request(refreshedToken);
+        res = await request(token);
       } catch (cause) {
         if (attempt < retries) {
           await sleep(200 * 2 ** attempt);

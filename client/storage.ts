@@ -144,14 +144,14 @@ export function createStorage(options: StorageOptions) {
     if (clientFor?.key !== id) {
       clientFor?.client.destroy();
       const client = new S3Client({
-          // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
-          ...(grant.endpoint
-            ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-            : {}),
-          ...extra,
-          region: grant.region,
-          credentials,
-          ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
+        // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
+        ...(grant.endpoint
+          ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+          : {}),
+        ...extra,
+        region: grant.region,
+        credentials,
+        ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
       });
       client.middlewareStack.use(multipart.plugin);
       clientFor = { key: id, client };
@@ -276,9 +276,7 @@ export function createStorage(options: StorageOptions) {
     },
 
     /** Object metadata, or a StorageError with code `not_found`. */
-    async head(
-      key: string,
-    ): Promise<{
+    async head(key: string): Promise<{
       size: number | undefined;
       etag: string | undefined;
       contentType: string | undefined;

@@ -8,12 +8,13 @@ import { CredentialCache } from './credential-cache.js';
 import { KeyholeError } from './errors.js';
 import { compileGrants, resolveGrant, type GrantRule } from './grants.js';
 import { bearerToken } from './http/bearer.js';
-import { errorHandler, notFound, sendError } from './http/errors.js';
-import { RateLimiter, type RateLimit } from './http/rate-limit.js';
+import { errorHandler, notFound, sendError, toKeyholeError } from './http/errors.js';
+import { clientAddressKey, RateLimiter, type RateLimit } from './http/rate-limit.js';
 import { parseCredentialsBody } from './http/request-body.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { buildSessionPolicy } from './policy/session-policy.js';
+import { checkIssuerSeparation } from './policy/issuer-separation.js';
 import { sessionNameFor } from './policy/session-name.js';
 import type { CredentialVendor } from './vendors/vendor.js';
 
@@ -99,11 +100,11 @@ export function createBroker(options: BrokerOptions): Express {
   }
   let s3Endpoint: string | undefined;
   if (options.s3Endpoint !== undefined) {
-    try {
-      s3Endpoint = new URL(options.s3Endpoint).origin;
-    } catch {
-      throw new TypeError('options.s3Endpoint must be an absolute URL');
+    const parsed = URL.canParse(options.s3Endpoint) ? new URL(options.s3Endpoint) : undefined;
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new TypeError('options.s3Endpoint must be an absolute http(s) URL');
     }
+    s3Endpoint = parsed.origin;
   }
   const forcePathStyle = options.forcePathStyle ?? s3Endpoint !== undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 2048;
@@ -134,6 +135,10 @@ export function createBroker(options: BrokerOptions): Express {
     issuers.push({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, publicKey: devLogin.publicKey, algorithms: ['EdDSA'] });
   if (issuers.length === 0)
     throw new TypeError('options.issuers must list at least one trusted issuer (or set devLogin: true)');
+  checkIssuerSeparation(
+    options.issuers?.length ?? 0,
+    rules.flatMap((r) => r.scopes.map((s) => s.template)),
+  );
   const verify = createTokenVerifier({
     issuers,
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
@@ -159,7 +164,7 @@ export function createBroker(options: BrokerOptions): Express {
   // A JSON API: no content to frame, sniff or embed.
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       crossOriginResourcePolicy: { policy: 'same-site' },
     }),
   );
@@ -168,7 +173,7 @@ export function createBroker(options: BrokerOptions): Express {
       origin: corsOrigins,
       methods: ['POST', 'GET'],
       allowedHeaders: ['Authorization', 'Content-Type'],
-      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'Date'],
       maxAge: 600,
     }),
   );
@@ -223,18 +228,19 @@ export function createBroker(options: BrokerOptions): Express {
     });
   }
 
+  // Every failed credentials request is audited, including body-parser and unexpected errors,
+  // with the status and code the client will see. The token itself is never logged.
   const refuse = (req: Request, res: Response, err: unknown, subject?: string): never => {
-    if (err instanceof KeyholeError) {
-      metrics.refused.inc({ code: err.code });
-      logger.info({
-        event: 'credentials.refused',
-        requestId: res.locals.requestId,
-        status: err.status,
-        code: err.code,
-        sub: subject,
-        ip: req.ip,
-      });
-    }
+    const refusal = toKeyholeError(err);
+    metrics.refused.inc({ code: refusal.code });
+    logger.info({
+      event: 'credentials.refused',
+      requestId: res.locals.requestId,
+      status: refusal.status,
+      code: refusal.code,
+      sub: subject,
+      ip: req.ip,
+    });
     throw err;
   };
 
@@ -242,7 +248,7 @@ export function createBroker(options: BrokerOptions): Express {
     const started = performance.now();
     let subject: string | undefined;
     try {
-      addressLimiter?.hit(`ip:${req.ip}`, 'client address');
+      addressLimiter?.hit(clientAddressKey(req.ip), 'client address');
       const claims = await verify(bearerToken(req));
       subject = claims.sub;
       subjectLimiter?.hit(`sub:${claims.iss}:${claims.sub}`, 'subject');
@@ -257,8 +263,12 @@ export function createBroker(options: BrokerOptions): Express {
       }
       const { access } = parseCredentialsBody(req.body);
       const identityId = await vendor.identityIdFor(claims.sub);
-      const grant = resolveGrant(rules, { ...claims, identityId }, access);
-      const policy = buildSessionPolicy(grant.bucket, grant.scopes);
+      const resolved = resolveGrant(rules, claims, access, identityId);
+      const scoped = vendor.scopeGrant
+        ? vendor.scopeGrant(resolved.bucket, resolved.scopes, identityId)
+        : { scopes: resolved.scopes, policy: buildSessionPolicy(resolved.bucket, resolved.scopes) };
+      const grant = { ...resolved, scopes: scoped.scopes };
+      const policy = scoped.policy;
       const sessionName = sessionNameFor(claims.sub);
       const issue = () => vendor.issue({ subject: claims.sub, identityId, sessionName, policy, durationSeconds });
       const { credentials, cached } = cache

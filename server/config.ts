@@ -8,13 +8,15 @@ import { compileGrants, type GrantRule } from './grants.js';
 import { ALL_ACCESS, type Access } from './policy/access.js';
 import type { RateLimit } from './http/rate-limit.js';
 import type { StsVendorOptions } from './vendors/sts.js';
+import type { CognitoVendorOptions } from './vendors/cognito.js';
 
 /** Everything `npm run broker` needs, parsed from the environment. */
 export interface KeyholeConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
-  readonly vendor: { readonly kind: 'sts' } & StsVendorOptions;
+  readonly vendor:
+    ({ readonly kind: 'sts' } & StsVendorOptions) | ({ readonly kind: 'cognito' } & CognitoVendorOptions);
   readonly broker: Omit<BrokerOptions, 'vendor' | 'logger'>;
 }
 
@@ -86,7 +88,19 @@ const schema = {
     )
     .default([...ALL_ACCESS]),
   KEYHOLE_GRANTS: z.string().optional(),
-  KEYHOLE_VENDOR: z.enum(['sts'], { message: 'expected "sts"' }).default('sts'),
+  KEYHOLE_VENDOR: z.enum(['sts', 'cognito'], { message: 'expected "sts" or "cognito"' }).default('sts'),
+  KEYHOLE_COGNITO_IDENTITY_POOL_ID: z
+    .string()
+    .regex(
+      /^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'expected an identity pool id such as eu-west-1:<uuid>',
+    )
+    .optional(),
+  KEYHOLE_COGNITO_DEVELOPER_PROVIDER: z
+    .string()
+    .regex(/^[\w.-]{1,100}$/, 'expected the pool\u2019s developer provider name (letters, digits, _ . -)')
+    .optional(),
+  KEYHOLE_COGNITO_MODE: z.enum(['enhanced', 'basic'], { message: 'expected "enhanced" or "basic"' }).optional(),
   KEYHOLE_ROLE_ARN: z
     .string()
     .regex(
@@ -127,6 +141,58 @@ const grantsSchema = z.array(
     ),
   }),
 );
+
+function vendorConfig(c: Parsed, region: string): KeyholeConfig['vendor'] {
+  const credentials = c.KEYHOLE_BROKER_ACCESS_KEY_ID
+    ? {
+        credentials: {
+          accessKeyId: c.KEYHOLE_BROKER_ACCESS_KEY_ID,
+          secretAccessKey: c.KEYHOLE_BROKER_SECRET_ACCESS_KEY!,
+        },
+      }
+    : {};
+  if (c.KEYHOLE_VENDOR === 'cognito') {
+    const mode = need(
+      c.KEYHOLE_COGNITO_MODE,
+      'KEYHOLE_COGNITO_MODE',
+      'for KEYHOLE_VENDOR=cognito ("enhanced" or "basic")',
+    );
+    if (c.KEYHOLE_ROLE_ARN !== undefined && !/^arn:aws[\w-]*:iam::\d{12}:role\//.test(c.KEYHOLE_ROLE_ARN)) {
+      throw new ConfigError(
+        'KEYHOLE_ROLE_ARN',
+        'must name a role in an AWS account (12-digit id) for KEYHOLE_VENDOR=cognito',
+      );
+    }
+    return {
+      kind: 'cognito',
+      identityPoolId: need(
+        c.KEYHOLE_COGNITO_IDENTITY_POOL_ID,
+        'KEYHOLE_COGNITO_IDENTITY_POOL_ID',
+        'for KEYHOLE_VENDOR=cognito',
+      ),
+      developerProviderName: need(
+        c.KEYHOLE_COGNITO_DEVELOPER_PROVIDER,
+        'KEYHOLE_COGNITO_DEVELOPER_PROVIDER',
+        'for KEYHOLE_VENDOR=cognito',
+      ),
+      mode,
+      region,
+      ...(mode === 'basic'
+        ? { roleArn: need(c.KEYHOLE_ROLE_ARN, 'KEYHOLE_ROLE_ARN', 'for KEYHOLE_COGNITO_MODE=basic') }
+        : c.KEYHOLE_ROLE_ARN !== undefined
+          ? { roleArn: c.KEYHOLE_ROLE_ARN }
+          : {}),
+      ...credentials,
+    };
+  }
+  return {
+    kind: 'sts',
+    roleArn: need(c.KEYHOLE_ROLE_ARN, 'KEYHOLE_ROLE_ARN', 'for KEYHOLE_VENDOR=sts'),
+    region,
+    ...(c.KEYHOLE_STS_ENDPOINT ? { endpoint: c.KEYHOLE_STS_ENDPOINT } : {}),
+    ...credentials,
+  };
+}
 
 function need<T>(value: T | undefined, variable: string, why: string): T {
   if (value === undefined) throw new ConfigError(variable, `is required ${why}`);
@@ -228,7 +294,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
         : /prefix/.test((err as Error).message)
           ? 'KEYHOLE_PREFIX_TEMPLATE'
           : 'KEYHOLE_BUCKET';
-    throw new ConfigError(variable, (err as Error).message.replace(/^grants\[0\]\.(scopes\[0\]\.)?/, ''));
+    throw new ConfigError(variable, (err as Error).message.replace(/^grants\[0\]\.(scopes\[0\]\.prefix: )?/, ''));
   }
 
   const region = need(c.AWS_REGION, 'AWS_REGION', 'for STS and for clients');
@@ -253,20 +319,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
     port: c.PORT,
     host: c.KEYHOLE_HOST,
     logLevel: c.KEYHOLE_LOG_LEVEL,
-    vendor: {
-      kind: c.KEYHOLE_VENDOR,
-      roleArn: need(c.KEYHOLE_ROLE_ARN, 'KEYHOLE_ROLE_ARN', 'for KEYHOLE_VENDOR=sts'),
-      region,
-      ...(c.KEYHOLE_STS_ENDPOINT ? { endpoint: c.KEYHOLE_STS_ENDPOINT } : {}),
-      ...(c.KEYHOLE_BROKER_ACCESS_KEY_ID
-        ? {
-            credentials: {
-              accessKeyId: c.KEYHOLE_BROKER_ACCESS_KEY_ID,
-              secretAccessKey: c.KEYHOLE_BROKER_SECRET_ACCESS_KEY!,
-            },
-          }
-        : {}),
-    },
+    vendor: vendorConfig(c, region),
     broker: {
       issuers,
       clockToleranceSeconds: c.KEYHOLE_CLOCK_TOLERANCE_SECONDS,

@@ -91,6 +91,7 @@ export function resolveGrant(
   rules: readonly CompiledRule[],
   claims: Readonly<Record<string, unknown>>,
   requested: readonly Access[] | undefined,
+  identityId?: string,
 ): ResolvedGrant & { readonly access: readonly Access[] } {
   const rule = rules.find((r) => matches(r.when, claims));
   if (!rule) throw new ForbiddenError('no_grant', 'no grant applies to this identity');
@@ -103,7 +104,10 @@ export function resolveGrant(
   }
   const want = new Set(requested ?? granted);
   const scopes = rule.scopes
-    .map((s) => ({ prefix: renderPrefix(s.template, claims), access: s.access.filter((a) => want.has(a)) }))
+    .map((s) => ({
+      prefix: renderPrefix(s.template, claims, identityId === undefined ? {} : { identityId }),
+      access: s.access.filter((a) => want.has(a)),
+    }))
     .filter((s) => s.access.length > 0);
   return { bucket: rule.bucket, scopes, access: canonicalAccess(scopes.flatMap((s) => s.access)) };
 }

@@ -19,6 +19,14 @@ export {
   type VerifiedClaims,
 } from './auth/verify-token.js';
 export { createStsVendor, type StsVendorOptions } from './vendors/sts.js';
+export {
+  createCognitoVendor,
+  cognitoScopes,
+  toCognitoError,
+  COGNITO_ID,
+  type CognitoVendorOptions,
+  type CognitoMode,
+} from './vendors/cognito.js';
 export type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendors/vendor.js';
 export type { GrantRule, ScopeRule } from './grants.js';
 export type { Access } from './policy/access.js';

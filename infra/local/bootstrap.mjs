@@ -1,7 +1,8 @@
 // Idempotent bootstrap of the local RGW: the uploader role (trusting only the broker user),
 // the bucket with CORS that exposes ETag, and the settings file the broker reads.
 // Every step is "make it so": a re-run re-applies the same documents and changes nothing.
-import { writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { writeFileSync, renameSync, chmodSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import {
@@ -31,6 +32,10 @@ const trust = JSON.stringify({
       Effect: 'Allow',
       Principal: { AWS: ['arn:aws:iam:::user/keyhole-broker'] },
       Action: ['sts:AssumeRole'],
+      // RGW 16 checks AssumeRole against the user behind a session, not the session's policy, so
+      // a vended credential could assume this role again and drop its session policy. Only the
+      // broker's long-term keys carry no aws:TokenIssueTime (test/security/rgw-isolation.test.ts).
+      Condition: { Null: { 'aws:TokenIssueTime': 'true' } },
     },
   ],
 });
@@ -96,6 +101,12 @@ async function ensureBucket() {
   );
 }
 
+// base64 SHA-256 of the certificate's SubjectPublicKeyInfo, the form Chromium's SPKI allow-list takes.
+function spkiSha256(certFile) {
+  const spki = new X509Certificate(readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
+}
+
 const roleArn = await ensureRole();
 await ensureBucket();
 
@@ -110,6 +121,10 @@ const lines = [
   `KEYHOLE_S3_TLS_ENDPOINT=${tlsEndpoint}`,
   `KEYHOLE_S3_FORCE_PATH_STYLE=true`,
   `KEYHOLE_LOCAL_CA_CERT=${env.KEYHOLE_LOCAL_STATE}/tls/ca.crt`,
+  // How clients trust the local HTTPS endpoint: Node reads NODE_EXTRA_CA_CERTS=<KEYHOLE_LOCAL_CA_CERT>
+  // (plus --import ./infra/local/node-localhost.mjs for <bucket>.localhost); Chromium takes
+  // --ignore-certificate-errors-spki-list=<KEYHOLE_LOCAL_TLS_SPKI_SHA256>.
+  `KEYHOLE_LOCAL_TLS_SPKI_SHA256=${spkiSha256(`${env.KEYHOLE_LOCAL_STATE}/tls/rgw.crt`)}`,
   `KEYHOLE_BROKER_ACCESS_KEY_ID=${credentials.accessKeyId}`,
   `KEYHOLE_BROKER_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
   '',

@@ -65,7 +65,7 @@ osd memory target = 1073741824
 [client.rgw.keyhole]
 ms mon client mode = crc
 ms client mode = crc
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT ssl_endpoint=127.0.0.1:$RGW_SSL_PORT ssl_certificate=$STATE/tls/rgw.crt ssl_private_key=$STATE/tls/rgw.key
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT ssl_endpoint=127.0.0.1:$RGW_SSL_PORT ssl_certificate=$STATE/tls/rgw.crt ssl_private_key=$STATE/tls/rgw.key tcp_nodelay=1
 rgw dns name = localhost
 rgw sts key = $(cat "$STATE/sts.key")
 rgw s3 auth use sts = true
@@ -76,20 +76,37 @@ EOF
 }
 
 make_tls() {
-  # A local CA and a leaf for localhost, *.localhost and 127.0.0.1, so HTTPS and
-  # virtual-hosted addressing (<bucket>.localhost) work for Amplify and browsers.
-  [ -s "$STATE/tls/rgw.crt" ] && return 0
+  # A local CA and a leaf for localhost, *.localhost, <bucket>.localhost and 127.0.0.1, so HTTPS and
+  # virtual-hosted addressing (<bucket>.localhost) work for Amplify and browsers. The bucket gets its
+  # own name because TLS clients (Node, Chromium) refuse a "*.localhost" wildcard: it sits right
+  # under a top-level name. The CA and the leaf's key are kept, so trust settings and SPKI pins stay
+  # valid when the leaf is reissued; radosgw loads a reissued leaf at its next start.
+  local bucket="${KEYHOLE_LOCAL_BUCKET:-keyhole-local}"
+  local want="DNS:localhost,DNS:*.localhost,DNS:$bucket.localhost,IP:127.0.0.1"
   mkdir -p "$STATE/tls"
   (
     cd "$STATE/tls"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Keyhole local CA" \
-      -keyout ca.key -out ca.crt >/dev/null 2>&1
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout rgw.key -out rgw.csr >/dev/null 2>&1
-    printf 'subjectAltName=DNS:localhost,DNS:*.localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+    if [ ! -s ca.crt ] || [ ! -s ca.key ]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Keyhole local CA" \
+        -keyout ca.key -out ca.crt >/dev/null 2>&1
+      rm -f rgw.crt
+    fi
+    if [ -s rgw.crt ] && openssl x509 -in rgw.crt -noout -ext subjectAltName 2>/dev/null | grep -qF "DNS:$bucket.localhost"; then
+      exit 0
+    fi
+    [ -s rgw.key ] || openssl genrsa -out rgw.key 2048 >/dev/null 2>&1
+    openssl req -new -key rgw.key -subj "/CN=localhost" -out rgw.csr >/dev/null 2>&1
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$want" >ext.cnf
     openssl x509 -req -in rgw.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
-      -extfile ext.cnf -out rgw.crt >/dev/null 2>&1
+      -extfile ext.cnf -out rgw.crt.tmp >/dev/null 2>&1
+    mv rgw.crt.tmp rgw.crt
     rm -f rgw.csr ext.cnf
+    touch .reissued
   )
+  if [ -e "$STATE/tls/.reissued" ] && daemon_alive client.rgw.keyhole; then
+    log "reissued the RGW TLS certificate (adds DNS:$bucket.localhost); radosgw serves it after its next restart"
+  fi
+  rm -f "$STATE/tls/.reissued"
 }
 
 first_time() {
@@ -154,6 +171,7 @@ main() {
     log "starting mon, osd and radosgw"
     start_daemons
   fi
+  make_tls
   ensure_broker_user
   export KEYHOLE_LOCAL_STATE="$STATE" BROKER_AK BROKER_SK
   node "$here/bootstrap.mjs"

@@ -21,6 +21,19 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'malformed_body', 'the request body size does not match Content-Length'],
 };
 
+/**
+ * The status and code the broker answers `err` with: its own for a KeyholeError, the mapped one for
+ * a body-parser error, else 500 `internal_error`. Used by the error handler and by the audit log,
+ * so every refusal is recorded with the same code the client sees.
+ */
+export function toKeyholeError(err: unknown): KeyholeError {
+  if (err instanceof KeyholeError) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  const bodyError = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+  if (bodyError) return new KeyholeError(bodyError[1], bodyError[0], bodyError[2], { cause: err });
+  return new KeyholeError('internal_error', 500, 'internal error', { cause: err });
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     void _next;
@@ -38,9 +51,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendError(res, err.status, err.code, err.message);
       return;
     }
-    const bodyError = typeof err?.type === 'string' ? BODY_ERRORS[err.type] : undefined;
-    if (bodyError) {
-      sendError(res, bodyError[0], bodyError[1], bodyError[2]);
+    const mapped = toKeyholeError(err);
+    if (mapped.code !== 'internal_error') {
+      sendError(res, mapped.status, mapped.code, mapped.message);
       return;
     }
     logger.error({

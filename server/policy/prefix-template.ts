@@ -33,14 +33,33 @@ export function parsePrefixTemplate(source: string): PrefixTemplate {
   return Object.freeze({ source, segments: Object.freeze(segments) });
 }
 
-/** Renders a template with each placeholder replaced by its safely encoded value. */
-export function renderPrefix(template: PrefixTemplate, values: Readonly<Record<string, unknown>>): string {
+// What a vendor-supplied, already-encoded segment may contain: encodeSegment's output alphabet.
+const ENCODED_SEGMENT = /^[A-Za-z0-9._@+=%-]{1,1536}$/;
+
+/**
+ * Renders a template with each placeholder replaced by its safely encoded value. `verbatim` holds
+ * values that are already encoded segments (the vendor's identityId, which is also what Amplify
+ * builds paths from): they are checked, not encoded a second time.
+ */
+export function renderPrefix(
+  template: PrefixTemplate,
+  values: Readonly<Record<string, unknown>>,
+  verbatim: Readonly<Record<string, string>> = {},
+): string {
   let out = '';
   for (const segment of template.segments) {
-    out +=
-      ('literal' in segment
-        ? segment.literal
-        : encodeSegment(Object.hasOwn(values, segment.claim) ? values[segment.claim] : undefined, segment.claim)) + '/';
+    if ('literal' in segment) {
+      out += segment.literal + '/';
+    } else if (Object.hasOwn(verbatim, segment.claim)) {
+      const value = verbatim[segment.claim]!;
+      if (!ENCODED_SEGMENT.test(value) || value === '.' || value === '..') {
+        throw new Error(`refusing unsafe pre-encoded segment for {${segment.claim}}: ${JSON.stringify(value)}`);
+      }
+      out += value + '/';
+    } else {
+      out +=
+        encodeSegment(Object.hasOwn(values, segment.claim) ? values[segment.claim] : undefined, segment.claim) + '/';
+    }
   }
   return out;
 }

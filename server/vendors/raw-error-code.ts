@@ -59,11 +59,13 @@ export const keepRawErrorBody: Pluggable<any, any> = {
  */
 export function rawErrorCode(err: unknown): string | undefined {
   if (!err || typeof err !== 'object') return undefined;
-  const e = err as { name?: unknown; $response?: ResponseLike };
+  const e = err as { name?: unknown; $response?: ResponseLike; $metadata?: { httpStatusCode?: number } };
   const raw = e.$response?.[RAW_BODY];
   const fromBody = raw ? /<Code>([^<]{1,128})<\/Code>/.exec(raw)?.[1] : undefined;
   if (fromBody) return fromBody;
-  if (typeof e.name === 'string' && e.name !== 'Unknown' && e.name !== 'UnknownError' && e.name !== 'Error') {
+  // The SDK names answered errors after their code; a name without an HTTP answer is just a JS error class.
+  const answered = e.$metadata?.httpStatusCode !== undefined;
+  if (answered && typeof e.name === 'string' && !['Unknown', 'UnknownError', 'Error'].includes(e.name)) {
     return e.name;
   }
   return undefined;

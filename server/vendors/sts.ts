@@ -37,14 +37,32 @@ const THROTTLE_OR_DOWN = new Set([
   'RegionDisabledException',
 ]);
 
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+// Only a failure with no HTTP answer counts as "unreachable": matching on message text would
+// turn an answered error such as ResourceNotFound into a retryable 503.
+function isNetworkError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; errors?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  if (!e || typeof e !== 'object' || e.$metadata?.httpStatusCode !== undefined) return false;
+  if (NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError') return true;
+  return (
+    Array.isArray(e.errors) && e.errors.some((inner) => NETWORK_CODES.has(String((inner as { code?: unknown }).code)))
+  );
+}
+
 /** Maps any STS failure to an UpstreamError that keeps STS's own code. */
 export function toUpstreamError(err: unknown, action: string): UpstreamError {
   const upstreamCode = rawErrorCode(err);
-  const networkish =
-    err instanceof Error &&
-    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up|TimeoutError/i.test(
-      `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}`,
-    );
+  const networkish = isNetworkError(err);
   const status = networkish || (upstreamCode && THROTTLE_OR_DOWN.has(upstreamCode)) ? 503 : 502;
   const code = status === 503 ? 'sts_unavailable' : 'sts_error';
   const detail = upstreamCode ?? (networkish ? 'unreachable' : 'unknown error');

@@ -1,3 +1,5 @@
+import type { Scope } from '../policy/session-policy.js';
+
 /** Short-lived AWS credentials, as returned to the client. */
 export interface IssuedCredentials {
   readonly accessKeyId: string;
@@ -31,4 +33,15 @@ export interface CredentialVendor {
   ping(): Promise<void>;
   /** Number of calls made to the upstream service, for metrics and tests. */
   readonly upstreamCalls: () => number;
+  /**
+   * Optional. Turns the grant's rendered scopes into the ones this vendor's backend uses, and builds
+   * their session policy. Without it the broker uses the scopes as rendered and `buildSessionPolicy`.
+   * The Cognito vendor uses it to keep the ':' of its identity ids (`us-east-1:uuid`) literal, as
+   * Amplify's `private/{identityId}/` layout and Cognito's policy variables do on AWS.
+   */
+  readonly scopeGrant?: (
+    bucket: string,
+    scopes: readonly Scope[],
+    identityId: string,
+  ) => { readonly scopes: readonly Scope[]; readonly policy: string };
 }

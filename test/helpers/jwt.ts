@@ -20,7 +20,12 @@ export async function testIssuer(issuer = 'https://issuer.test/', audience = 'ke
     sign(claims, options = {}) {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({ iss: issuer, aud: audience, iat: now, exp: now + 300, ...claims })
-        .setProtectedHeader({ alg: options.alg ?? 'RS256', typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}), ...options.header })
+        .setProtectedHeader({
+          alg: options.alg ?? 'RS256',
+          typ: 'JWT',
+          ...(options.kid ? { kid: options.kid } : {}),
+          ...options.header,
+        })
         .sign(privateKey);
     },
   };

@@ -1,14 +1,19 @@
 // The broker's HTTP contract against the real RGW STS: response shape, headers, errors, audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStsVendor, type CredentialVendor, type IssueRequest } from '../../server/index.js';
-import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
+import { freshSubject, s3WithIssued, startBroker, type TestBroker } from '../helpers/broker.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
 import { stack } from '../helpers/stack.js';
 
 /** Wraps the real STS vendor, recording every request that reaches it. */
 function recordingVendor(): CredentialVendor & { seen: IssueRequest[] } {
   const s = stack();
-  const real = createStsVendor({ roleArn: s.roleArn, region: s.region, endpoint: s.stsEndpoint, credentials: s.brokerCredentials });
+  const real = createStsVendor({
+    roleArn: s.roleArn,
+    region: s.region,
+    endpoint: s.stsEndpoint,
+    credentials: s.brokerCredentials,
+  });
   const seen: IssueRequest[] = [];
   return { ...real, seen, issue: (r) => (seen.push(r), real.issue(r)) };
 }
@@ -26,7 +31,11 @@ describe('POST /v1/credentials', () => {
       issuers: [{ issuer: idp.issuer, audience: idp.audience, publicKey: idp.publicKeyPem }],
       credentialCache: false,
       grants: [
-        { when: { role: 'reader' }, bucket: stack().bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'list'] }] },
+        {
+          when: { role: 'reader' },
+          bucket: stack().bucket,
+          scopes: [{ prefix: 'users/{sub}/', access: ['read', 'list'] }],
+        },
         { bucket: stack().bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] },
       ],
     });
@@ -41,7 +50,12 @@ describe('POST /v1/credentials', () => {
     expect(Object.keys(res.body).sort()).toEqual(
       ['access', 'bucket', 'credentials', 'endpoint', 'forcePathStyle', 'identityId', 'prefix', 'region'].sort(),
     );
-    expect(Object.keys(res.body.credentials).sort()).toEqual(['accessKeyId', 'expiration', 'secretAccessKey', 'sessionToken']);
+    expect(Object.keys(res.body.credentials).sort()).toEqual([
+      'accessKeyId',
+      'expiration',
+      'secretAccessKey',
+      'sessionToken',
+    ]);
     expect(res.body).toMatchObject({
       bucket: stack().bucket,
       region: stack().region,
@@ -60,7 +74,11 @@ describe('POST /v1/credentials', () => {
     expect(vendor.seen.at(-1)!.durationSeconds).toBe(900);
     const audit = broker.logs.filter((l) => l.event === 'credentials.issued' && l.sub === sub);
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ prefix: `users/${sub}/`, access: ['read', 'write', 'list', 'delete'], cached: false });
+    expect(audit[0]).toMatchObject({
+      prefix: `users/${sub}/`,
+      access: ['read', 'write', 'list', 'delete'],
+      cached: false,
+    });
     expect(audit[0]!.sessionName).toMatch(/^kh-alice-[0-9a-f]{12}-[\w-]{12}$/);
     expect(audit[0]!.expiration).toBe(res.body.credentials.expiration);
     expect(broker.rawLogs()).not.toContain(res.body.credentials.secretAccessKey);
@@ -73,7 +91,10 @@ describe('POST /v1/credentials', () => {
     expect(res.body.access).toEqual(['read', 'list']);
     const policy = JSON.parse(vendor.seen.at(-1)!.policy);
     expect(policy.Statement[0].Action).toEqual(['s3:GetObject']);
-    expect(policy.Statement[1]).toMatchObject({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': [expect.stringMatching(/^users\/user-[0-9a-f]{12}\/\*$/)] } } });
+    expect(policy.Statement[1]).toMatchObject({
+      Action: 's3:ListBucket',
+      Condition: { StringLike: { 's3:prefix': [expect.stringMatching(/^users\/user-[0-9a-f]{12}\/\*$/)] } },
+    });
   });
 
   it('applies the first matching grant rule (claims → access set)', async () => {
@@ -82,8 +103,20 @@ describe('POST /v1/credentials', () => {
   });
 
   it.each([
-    ['write beyond a read grant', { role: 'reader' }, { access: ['write'] }, 'access_not_granted', 'access not granted: write'],
-    ['delete beyond a read grant', { role: 'reader' }, { access: ['read', 'delete'] }, 'access_not_granted', 'access not granted: delete'],
+    [
+      'write beyond a read grant',
+      { role: 'reader' },
+      { access: ['write'] },
+      'access_not_granted',
+      'access not granted: write',
+    ],
+    [
+      'delete beyond a read grant',
+      { role: 'reader' },
+      { access: ['read', 'delete'] },
+      'access_not_granted',
+      'access not granted: delete',
+    ],
   ])('403 for %s, before STS', async (_l, claims, body, code, message) => {
     const before = vendor.upstreamCalls();
     const res = await broker.credentials(await idp.sign({ sub: freshSubject(), ...claims }), body);
@@ -96,7 +129,10 @@ describe('POST /v1/credentials', () => {
     ['no token', undefined, 'missing_token'],
     ['a non-bearer header', 'Basic abc', 'malformed_token'],
   ])('401 for %s', async (_l, header, code) => {
-    const res = await fetch(`${broker.url}/v1/credentials`, { method: 'POST', headers: header ? { authorization: header } : {} });
+    const res = await fetch(`${broker.url}/v1/credentials`, {
+      method: 'POST',
+      headers: header ? { authorization: header } : {},
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as any).error.code).toBe(code);
   });
@@ -177,9 +213,10 @@ describe('session policy size', () => {
       grants: [
         {
           bucket: s.bucket,
-          scopes: Array.from({ length: 6 }, (_, i) => ({ prefix: `tenant-${i}/{sub}/`, access: ['read', 'write', 'list', 'delete'] as const })).map(
-            (x) => ({ ...x, access: [...x.access] }),
-          ),
+          scopes: Array.from({ length: 6 }, (_, i) => ({
+            prefix: `tenant-${i}/{sub}/`,
+            access: ['read', 'write', 'list', 'delete'] as const,
+          })).map((x) => ({ ...x, access: [...x.access] })),
         },
       ],
     });
@@ -187,7 +224,9 @@ describe('session policy size', () => {
       const res = await broker.credentials(await broker.token('\u{1F600}'.repeat(30)));
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('grant_too_large');
-      expect(res.body.error.message).toMatch(/^the session policy for this grant is \d{4} characters; STS accepts at most 2048$/);
+      expect(res.body.error.message).toMatch(
+        /^the session policy for this grant is \d{4} characters; STS accepts at most 2048$/,
+      );
       expect(vendor.seen).toHaveLength(0);
       expect(vendor.upstreamCalls()).toBe(0);
     } finally {
@@ -199,7 +238,12 @@ describe('session policy size', () => {
 describe('STS failures', () => {
   it('502 carrying STS’s own error code (read from RGW’s raw body)', async () => {
     const s = stack();
-    const vendor = createStsVendor({ roleArn: 'arn:aws:iam:::role/does-not-exist', region: s.region, endpoint: s.stsEndpoint, credentials: s.brokerCredentials });
+    const vendor = createStsVendor({
+      roleArn: 'arn:aws:iam:::role/does-not-exist',
+      region: s.region,
+      endpoint: s.stsEndpoint,
+      credentials: s.brokerCredentials,
+    });
     const broker = await startBroker({ vendor });
     try {
       const res = await broker.credentials(await broker.token(freshSubject()));
@@ -214,7 +258,12 @@ describe('STS failures', () => {
 
   it('503 sts_unavailable when STS cannot be reached; /readyz says so too', async () => {
     const s = stack();
-    const vendor = createStsVendor({ roleArn: s.roleArn, region: s.region, endpoint: 'http://127.0.0.1:1', credentials: s.brokerCredentials });
+    const vendor = createStsVendor({
+      roleArn: s.roleArn,
+      region: s.region,
+      endpoint: 'http://127.0.0.1:1',
+      credentials: s.brokerCredentials,
+    });
     const broker = await startBroker({ vendor });
     try {
       const res = await broker.credentials(await broker.token(freshSubject()));
@@ -244,11 +293,46 @@ describe('health, readiness and dev login', () => {
 
   it('/v1/dev/token is a 404 unless dev login is enabled', async () => {
     const idp = await testIssuer();
-    const broker = await startBroker({ devLogin: false, issuers: [{ issuer: idp.issuer, audience: idp.audience, publicKey: idp.publicKeyPem }] });
+    const broker = await startBroker({
+      devLogin: false,
+      issuers: [{ issuer: idp.issuer, audience: idp.audience, publicKey: idp.publicKeyPem }],
+    });
     try {
-      const res = await fetch(`${broker.url}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"alice"}' });
+      const res = await fetch(`${broker.url}/v1/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"sub":"alice"}',
+      });
       expect(res.status).toBe(404);
       expect(((await res.json()) as any).error.code).toBe('not_found');
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('{identityId} prefixes (Amplify layout) with the STS vendor', () => {
+  it('the prefix segment is exactly the response identityId, encoded once, and usable on RGW', async () => {
+    const s = stack();
+    const broker = await startBroker({
+      grants: [
+        {
+          bucket: s.bucket,
+          scopes: [{ prefix: 'private/{identityId}/', access: ['read', 'write', 'list', 'delete'] }],
+        },
+      ],
+    });
+    try {
+      const sub = `auth0|${freshSubject()}`;
+      const res = await broker.credentials(await broker.token(sub));
+      expect(res.status).toBe(200);
+      expect(res.body.identityId).toBe(sub.replace('|', '%7C'));
+      expect(res.body.prefix).toBe(`private/${res.body.identityId}/`);
+      const s3 = s3WithIssued(res.body);
+      const { PutObjectCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+      await s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: `${res.body.prefix}a.txt`, Body: 'x' }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: res.body.prefix }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual([`${res.body.prefix}a.txt`]);
     } finally {
       await broker.close();
     }

@@ -38,7 +38,10 @@ describe('client uploads against RGW', () => {
   });
   afterAll(() => broker.close());
 
-  function storageFor(sub: string, extra: Parameters<typeof brokerCredentials>[0] extends infer O ? Partial<O> : never = {}) {
+  function storageFor(
+    sub: string,
+    extra: Parameters<typeof brokerCredentials>[0] extends infer O ? Partial<O> : never = {},
+  ) {
     const credentials = brokerCredentials({ brokerUrl: broker.url, getToken: () => broker.token(sub), ...extra });
     return { credentials, storage: createStorage({ credentials, partSizeBytes: 8 * MiB, queueSize: 4 }) };
   }
@@ -50,7 +53,10 @@ describe('client uploads against RGW', () => {
     const counts = new Map<string, number>();
     (await storage.client()).middlewareStack.use(countingMiddleware(counts));
     const progress: { loaded: number; total: number | undefined }[] = [];
-    const result = await storage.upload('blobs/big.bin', data, { onProgress: (p) => progress.push(p), contentType: 'application/octet-stream' });
+    const result = await storage.upload('blobs/big.bin', data, {
+      onProgress: (p) => progress.push(p),
+      contentType: 'application/octet-stream',
+    });
     expect(result.fullKey).toBe(`users/${sub}/blobs/big.bin`);
     expect(counts.get('CreateMultipartUploadCommand')).toBe(1);
     expect(counts.get('UploadPartCommand')).toBe(8);
@@ -121,13 +127,20 @@ describe('client uploads against RGW', () => {
     // a separate broker without it, so each refresh is a real AssumeRole.
     const fresh = await startBroker({ credentialCache: false });
     try {
-      const credentials = brokerCredentials({ brokerUrl: fresh.url, getToken: () => fresh.token(sub), maxLifetimeSeconds: 300.6 });
+      const credentials = brokerCredentials({
+        brokerUrl: fresh.url,
+        getToken: () => fresh.token(sub),
+        maxLifetimeSeconds: 300.6,
+      });
       const seenKeys = new Set<string>();
-      const tracking = Object.assign(async (o?: { forceRefresh?: boolean }) => {
-        const c = await credentials(o);
-        seenKeys.add(c.accessKeyId);
-        return c;
-      }, { grant: credentials.grant, clear: credentials.clear, brokerRequests: 0 });
+      const tracking = Object.assign(
+        async (o?: { forceRefresh?: boolean }) => {
+          const c = await credentials(o);
+          seenKeys.add(c.accessKeyId);
+          return c;
+        },
+        { grant: credentials.grant, clear: credentials.clear, brokerRequests: 0 },
+      );
       const storage = createStorage({ credentials: tracking as any, partSizeBytes: 5 * MiB, queueSize: 1 });
       const data = randomBytes(30 * MiB);
       // A slow source: six 5 MiB parts, 500 ms apart, so the upload takes ~3 s.

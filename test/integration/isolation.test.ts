@@ -11,7 +11,7 @@ async function s3Code(p: Promise<unknown>): Promise<string> {
     return 'OK';
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    return `${e.$metadata?.httpStatusCode ?? "?"} ${e.name}${e.$metadata ? "" : ": " + String((err as Error).message)}`;
+    return `${e.$metadata?.httpStatusCode ?? '?'} ${e.name}${e.$metadata ? '' : ': ' + String((err as Error).message)}`;
   }
 }
 
@@ -60,7 +60,9 @@ describe('prefix isolation on RGW', () => {
   ])('alice cannot read, write or delete under %s', async (_label, key) => {
     const Key = key();
     expect(await s3Code(aliceS3.send(new GetObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
-    expect(await s3Code(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' })))).toBe('403 AccessDenied');
+    expect(await s3Code(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' })))).toBe(
+      '403 AccessDenied',
+    );
     expect(await s3Code(aliceS3.send(new DeleteObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
   });
 

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BrokerError, brokerCredentials } from '../../client/index.js';
+import { BrokerError, brokerCredentials, KeyholeClientError } from '../../client/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 const servers: import('node:http').Server[] = [];
@@ -24,7 +24,12 @@ async function fakeBroker(handler: Handler): Promise<{ url: string; count: () =>
 
 function grant(expiresInSeconds: number, id = 'AK1') {
   return JSON.stringify({
-    credentials: { accessKeyId: id, secretAccessKey: 'S', sessionToken: 'T', expiration: new Date(Date.now() + expiresInSeconds * 1000).toISOString() },
+    credentials: {
+      accessKeyId: id,
+      secretAccessKey: 'S',
+      sessionToken: 'T',
+      expiration: new Date(Date.now() + expiresInSeconds * 1000).toISOString(),
+    },
     bucket: 'b',
     region: 'us-east-1',
     prefix: 'users/alice/',
@@ -32,9 +37,11 @@ function grant(expiresInSeconds: number, id = 'AK1') {
     access: ['read'],
   });
 }
-const ok = (body: string, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(body);
-};
+const ok =
+  (body: string, headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(body);
+  };
 
 describe('brokerCredentials', () => {
   it('shares one broker request among 25 concurrent callers and caches the result', async () => {
@@ -63,7 +70,9 @@ describe('brokerCredentials', () => {
     const broker = await fakeBroker((req, res) =>
       req.headers.authorization === 'Bearer fresh'
         ? ok(grant(900))(req, res)
-        : res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"token_expired","message":"the token has expired"}}'),
+        : res
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end('{"error":{"code":"token_expired","message":"the token has expired"}}'),
     );
     const calls: boolean[] = [];
     const provider = brokerCredentials({
@@ -76,7 +85,9 @@ describe('brokerCredentials', () => {
 
   it('a 403 is not retried and surfaces as a catchable BrokerError with the broker’s code', async () => {
     const broker = await fakeBroker((_req, res) =>
-      res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"access_not_granted","message":"access not granted: write"}}'),
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end('{"error":{"code":"access_not_granted","message":"access not granted: write"}}'),
     );
     const provider = brokerCredentials({ brokerUrl: broker.url, getToken: () => 'jwt', access: ['write'] });
     const err = await provider().catch((e: unknown) => e);
@@ -87,13 +98,38 @@ describe('brokerCredentials', () => {
 
   it('retries 503 honouring Retry-After, then succeeds', async () => {
     const broker = await fakeBroker((req, res, n) =>
-      n === 1 ? res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":{"code":"sts_unavailable","message":"x"}}') : ok(grant(900))(req, res),
+      n === 1
+        ? res
+            .writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' })
+            .end('{"error":{"code":"sts_unavailable","message":"x"}}')
+        : ok(grant(900))(req, res),
     );
     const started = Date.now();
     const provider = brokerCredentials({ brokerUrl: broker.url, getToken: () => 'jwt' });
     expect((await provider()).accessKeyId).toBe('AK1');
     expect(broker.count()).toBe(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('a failing getToken is reported as token_unavailable, not retried, and no broker request is sent', async () => {
+    const broker = await fakeBroker(ok(grant(900)));
+    let calls = 0;
+    const provider = brokerCredentials({
+      brokerUrl: broker.url,
+      getToken: () => {
+        calls++;
+        throw new Error('signed out');
+      },
+    });
+    const err = (await provider().catch((e: unknown) => e)) as KeyholeClientError;
+    expect(err).toBeInstanceOf(KeyholeClientError);
+    expect(err).not.toBeInstanceOf(BrokerError);
+    expect([err.code, err.message, (err.cause as Error).message]).toEqual([
+      'token_unavailable',
+      'getToken() failed: the user is not signed in or the token could not be renewed',
+      'signed out',
+    ]);
+    expect([calls, broker.count()]).toEqual([1, 0]);
   });
 
   it('gives up after `retries` and reports broker_unreachable with status 0', async () => {
@@ -136,11 +172,31 @@ describe('brokerCredentials', () => {
   });
 
   it.each([
-    [{ brokerUrl: 'not a url', getToken: () => 't' }, TypeError, 'options.brokerUrl must be an absolute URL such as "https://auth.example.com"'],
-    [{ brokerUrl: 'https://a.example', getToken: 'jwt' }, TypeError, 'options.getToken must be a function returning the user’s JWT'],
-    [{ brokerUrl: 'https://a.example', getToken: () => 't', access: ['own'] }, TypeError, 'options.access must be a non-empty array of "read", "write", "list", "delete"'],
-    [{ brokerUrl: 'https://a.example', getToken: () => 't', retries: 11 }, RangeError, 'options.retries must be an integer from 0 to 10'],
-    [{ brokerUrl: 'https://a.example', getToken: () => 't', maxLifetimeSeconds: 0 }, RangeError, 'options.maxLifetimeSeconds must be a number > 0'],
+    [
+      { brokerUrl: 'not a url', getToken: (): string => 't' },
+      TypeError,
+      'options.brokerUrl must be an absolute URL such as "https://auth.example.com"',
+    ],
+    [
+      { brokerUrl: 'https://a.example', getToken: 'jwt' },
+      TypeError,
+      'options.getToken must be a function returning the user’s JWT',
+    ],
+    [
+      { brokerUrl: 'https://a.example', getToken: (): string => 't', access: ['own'] },
+      TypeError,
+      'options.access must be a non-empty array of "read", "write", "list", "delete"',
+    ],
+    [
+      { brokerUrl: 'https://a.example', getToken: (): string => 't', retries: 11 },
+      RangeError,
+      'options.retries must be an integer from 0 to 10',
+    ],
+    [
+      { brokerUrl: 'https://a.example', getToken: (): string => 't', maxLifetimeSeconds: 0 },
+      RangeError,
+      'options.maxLifetimeSeconds must be a number > 0',
+    ],
   ])('rejects bad options: %j', (options, type, message) => {
     expect(() => brokerCredentials(options as never)).toThrow(type);
     expect(() => brokerCredentials(options as never)).toThrow(message);

@@ -37,7 +37,11 @@ describe('relative keys', () => {
 });
 
 describe('createStorage options', () => {
-  const credentials = Object.assign(async () => ({}) as never, { grant: async () => ({}) as never, clear: () => {}, brokerRequests: 0 });
+  const credentials = Object.assign(async () => ({}) as never, {
+    grant: async () => ({}) as never,
+    clear: () => {},
+    brokerRequests: 0,
+  });
   it.each([
     [{}, TypeError, 'options.credentials must be a provider from brokerCredentials(...)'],
     [{ credentials, partSizeBytes: 1024 }, RangeError, 'options.partSizeBytes must be an integer >= 5242880 (5 MiB)'],

@@ -31,8 +31,13 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8787);
     expect(c.host).toBe('127.0.0.1');
     expect(c.broker.durationSeconds).toBe(900);
-    expect(c.broker.grants).toEqual([{ bucket: 'uploads', scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] }]);
-    expect(c.broker.rateLimit).toEqual({ perSubject: { limit: 60, windowSeconds: 60 }, perAddress: { limit: 600, windowSeconds: 60 } });
+    expect(c.broker.grants).toEqual([
+      { bucket: 'uploads', scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] },
+    ]);
+    expect(c.broker.rateLimit).toEqual({
+      perSubject: { limit: 60, windowSeconds: 60 },
+      perAddress: { limit: 600, windowSeconds: 60 },
+    });
     expect(c.broker.devLogin).toBe(false);
     expect(c.broker.s3Endpoint).toBeUndefined();
     expect(c.vendor).toEqual({ kind: 'sts', roleArn: base.KEYHOLE_ROLE_ARN, region: 'us-east-1' });
@@ -42,20 +47,53 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, 'PORT: expected an integer from 0 to 65535 (got "eighty")'],
     [{ PORT: '70000' }, 'PORT: expected an integer from 0 to 65535 (got "70000")'],
     [{ KEYHOLE_DURATION_SECONDS: '60' }, 'KEYHOLE_DURATION_SECONDS: expected an integer from 900 to 43200 (got "60")'],
-    [{ KEYHOLE_ACCESS: 'read,admin' }, 'KEYHOLE_ACCESS: expected a comma list of read, write, list, delete (got "read,admin")'],
-    [{ KEYHOLE_JWKS_URL: 'not a url' }, 'KEYHOLE_JWKS_URL: expected an absolute URL such as https://host:port (got "not a url")'],
-    [{ KEYHOLE_ROLE_ARN: 'uploader' }, 'KEYHOLE_ROLE_ARN: expected an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (got "uploader")'],
-    [{ KEYHOLE_PREFIX_TEMPLATE: 'users/{sub}' }, 'KEYHOLE_PREFIX_TEMPLATE: prefix template "users/{sub}" must end with "/"'],
-    [{ KEYHOLE_PREFIX_TEMPLATE: 'users/*/{sub}/' }, 'KEYHOLE_PREFIX_TEMPLATE: prefix template "users/*/{sub}/" has an invalid segment "*": use letters, digits and ._@+=- or a whole-segment {claim}'],
+    [
+      { KEYHOLE_ACCESS: 'read,admin' },
+      'KEYHOLE_ACCESS: expected a comma list of read, write, list, delete (got "read,admin")',
+    ],
+    [
+      { KEYHOLE_JWKS_URL: 'not a url' },
+      'KEYHOLE_JWKS_URL: expected an absolute URL such as https://host:port (got "not a url")',
+    ],
+    [
+      { KEYHOLE_ROLE_ARN: 'uploader' },
+      'KEYHOLE_ROLE_ARN: expected an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (got "uploader")',
+    ],
+    [
+      { KEYHOLE_PREFIX_TEMPLATE: 'users/{sub}' },
+      'KEYHOLE_PREFIX_TEMPLATE: prefix template "users/{sub}" must end with "/"',
+    ],
+    [
+      { KEYHOLE_PREFIX_TEMPLATE: 'users/*/{sub}/' },
+      'KEYHOLE_PREFIX_TEMPLATE: prefix template "users/*/{sub}/" has an invalid segment "*": use letters, digits and ._@+=- or a whole-segment {claim}',
+    ],
     [{ KEYHOLE_BUCKET: 'Not_A_Bucket' }, 'KEYHOLE_BUCKET: bucket must be a valid S3 bucket name'],
-    [{ KEYHOLE_RATE_LIMIT_SUBJECT: 'lots' }, 'KEYHOLE_RATE_LIMIT_SUBJECT: expected "LIMIT/WINDOW_SECONDS" such as "60/60", or "off" (got "lots")'],
-    [{ KEYHOLE_DEV_LOGIN: 'yes' }, 'KEYHOLE_DEV_LOGIN: Invalid option: expected one of "0"|"1"|"true"|"false" (got "yes")'],
-    [{ KEYHOLE_DEV_LOGIN: '1', NODE_ENV: 'production' }, 'KEYHOLE_DEV_LOGIN: must not be enabled when NODE_ENV=production'],
+    [
+      { KEYHOLE_RATE_LIMIT_SUBJECT: 'lots' },
+      'KEYHOLE_RATE_LIMIT_SUBJECT: expected "LIMIT/WINDOW_SECONDS" such as "60/60", or "off" (got "lots")',
+    ],
+    [
+      { KEYHOLE_DEV_LOGIN: 'yes' },
+      'KEYHOLE_DEV_LOGIN: Invalid option: expected one of "0"|"1"|"true"|"false" (got "yes")',
+    ],
+    [
+      { KEYHOLE_DEV_LOGIN: '1', NODE_ENV: 'production' },
+      'KEYHOLE_DEV_LOGIN: must not be enabled when NODE_ENV=production',
+    ],
     [{ KEYHOLE_JWT_AUDIENCE: '' }, 'KEYHOLE_JWT_AUDIENCE: is required when KEYHOLE_JWT_ISSUER is set'],
-    [{ KEYHOLE_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----x' }, 'KEYHOLE_JWKS_URL: set exactly one of KEYHOLE_JWKS_URL or KEYHOLE_JWT_PUBLIC_KEY with KEYHOLE_JWT_ISSUER'],
+    [
+      { KEYHOLE_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----x' },
+      'KEYHOLE_JWKS_URL: set exactly one of KEYHOLE_JWKS_URL or KEYHOLE_JWT_PUBLIC_KEY with KEYHOLE_JWT_ISSUER',
+    ],
     [{ KEYHOLE_GRANTS: '{' }, 'KEYHOLE_GRANTS: expected a JSON array of {when?, bucket, scopes:[{prefix, access}]}'],
-    [{ KEYHOLE_GRANTS: '[{"bucket":"uploads","scopes":[{"prefix":"users/{sub}/","access":["own"]}]}]' }, 'KEYHOLE_GRANTS: [0.scopes.0.access.0] Invalid option: expected one of "read"|"write"|"list"|"delete"'],
-    [{ KEYHOLE_BROKER_ACCESS_KEY_ID: 'AKIA' }, 'KEYHOLE_BROKER_SECRET_ACCESS_KEY: set both KEYHOLE_BROKER_ACCESS_KEY_ID and KEYHOLE_BROKER_SECRET_ACCESS_KEY, or neither (to use the AWS default credential chain)'],
+    [
+      { KEYHOLE_GRANTS: '[{"bucket":"uploads","scopes":[{"prefix":"users/{sub}/","access":["own"]}]}]' },
+      'KEYHOLE_GRANTS: [0.scopes.0.access.0] Invalid option: expected one of "read"|"write"|"list"|"delete"',
+    ],
+    [
+      { KEYHOLE_BROKER_ACCESS_KEY_ID: 'AKIA' },
+      'KEYHOLE_BROKER_SECRET_ACCESS_KEY: set both KEYHOLE_BROKER_ACCESS_KEY_ID and KEYHOLE_BROKER_SECRET_ACCESS_KEY, or neither (to use the AWS default credential chain)',
+    ],
   ])('%j → %s', (overrides, message) => {
     expect(errorOf({ ...base, ...overrides })).toBe(message);
   });
@@ -64,7 +102,10 @@ describe('loadConfig', () => {
     ['AWS_REGION', 'AWS_REGION: is required for STS and for clients'],
     ['KEYHOLE_ROLE_ARN', 'KEYHOLE_ROLE_ARN: is required for KEYHOLE_VENDOR=sts'],
     ['KEYHOLE_BUCKET', 'KEYHOLE_BUCKET: is required (or KEYHOLE_GRANTS)'],
-    ['KEYHOLE_JWT_ISSUER', 'KEYHOLE_JWT_ISSUER: is required (the issuer of your users’ JWTs), unless KEYHOLE_DEV_LOGIN=1 for local development'],
+    [
+      'KEYHOLE_JWT_ISSUER',
+      'KEYHOLE_JWT_ISSUER: is required (the issuer of your users’ JWTs), unless KEYHOLE_DEV_LOGIN=1 for local development',
+    ],
   ])('missing %s', (name, message) => {
     const env: Record<string, string> = { ...base };
     delete env[name];
@@ -97,6 +138,8 @@ describe('npm run broker with a bad configuration', () => {
     });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('keyhole: invalid configuration: KEYHOLE_DURATION_SECONDS: expected an integer from 900 to 43200 (got "5")\n');
+    expect(run.stderr).toBe(
+      'keyhole: invalid configuration: KEYHOLE_DURATION_SECONDS: expected an integer from 900 to 43200 (got "5")\n',
+    );
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CredentialCache } from '../../server/credential-cache.js';
 
-const creds = (id: string, expiresInMs: number) => ({ accessKeyId: id, secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + expiresInMs) });
+const creds = (id: string, expiresInMs: number) => ({
+  accessKeyId: id,
+  secretAccessKey: 's',
+  sessionToken: 't',
+  expiration: new Date(Date.now() + expiresInMs),
+});
 
 describe('CredentialCache', () => {
   it('shares one in-flight issue among concurrent callers', async () => {

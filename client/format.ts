@@ -1,0 +1,61 @@
+// Human-readable sizes, rates and durations, shared by the web app and the CLI (not exported).
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 -> "1.5 KiB" (powers of 1024, one decimal below 10). */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** Seconds -> "42 s", "3 min 05 s", "1 h 02 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** A countdown: "14:59", or "1:02:03" above an hour. */
+export function formatCountdown(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${Math.floor(s / 60)}:${ss}`;
+}
+
+export function formatDate(date: Date | undefined): string {
+  if (!date) return '';
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** Speed and ETA of one transfer, from progress samples. */
+export class Rate {
+  readonly #started: number;
+  #samples: { at: number; loaded: number }[] = [];
+
+  constructor(now = performance.now()) {
+    this.#started = now;
+    this.#samples.push({ at: now, loaded: 0 });
+  }
+
+  /** Records progress; returns bytes per second over the last few seconds (whole run until then). */
+  update(loaded: number, now = performance.now()): number {
+    this.#samples.push({ at: now, loaded });
+    // A sliding 5 s window follows changes in speed without jumping on every event.
+    while (this.#samples.length > 2 && now - this.#samples[1]!.at > 5000) this.#samples.shift();
+    const first = this.#samples[0]!;
+    const elapsed = (now - first.at) / 1000;
+    return elapsed > 0 ? (loaded - first.loaded) / elapsed : 0;
+  }
+
+  elapsedSeconds(now = performance.now()): number {
+    return (now - this.#started) / 1000;
+  }
+}

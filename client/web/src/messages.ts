@@ -1,0 +1,75 @@
+// Turns any error into a sentence for the page. Never a stack trace.
+import { BrokerError, InvalidKeyError, StorageError } from 'keyhole/client';
+import { SignInError } from './auth.js';
+
+export type MessageKind = 'denied' | 'expired' | 'offline' | 'error' | 'cancelled';
+
+export interface Message {
+  readonly kind: MessageKind;
+  readonly text: string;
+}
+
+function isNetworkFailure(err: unknown): boolean {
+  // fetch rejects with a TypeError ("Failed to fetch") when the host cannot be reached.
+  for (let e = err as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.name === 'TypeError' || e.name === 'NetworkError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+export function describe(err: unknown, context: { prefix?: string } = {}): Message {
+  if (err instanceof SignInError) return { kind: 'error', text: err.message };
+  if (err instanceof BrokerError) {
+    if (err.status === 0) {
+      return {
+        kind: 'offline',
+        text: 'Can\u2019t reach the Keyhole broker. Check your connection or that the server is running, then try again.',
+      };
+    }
+    if (err.status === 401) return { kind: 'expired', text: 'Your session has expired. Please sign in again.' };
+    if (err.status === 403) return { kind: 'denied', text: `Access denied by the broker: ${err.message}` };
+    if (err.status === 429) {
+      return {
+        kind: 'error',
+        text: `Too many requests. Try again in ${err.retryAfterSeconds ?? 'a few'} seconds.`,
+      };
+    }
+    if (err.status >= 500) {
+      return {
+        kind: 'offline',
+        text: `The broker could not issue credentials right now (${err.code}). Try again shortly.`,
+      };
+    }
+    return { kind: 'error', text: `The broker refused the request: ${err.message}` };
+  }
+  if (err instanceof StorageError) {
+    switch (err.code) {
+      case 'access_denied':
+        return {
+          kind: 'denied',
+          text: `Access denied: ${err.message.replace(/^access denied: /, '')}${context.prefix ? `. You can only use files under ${context.prefix}` : ''}.`,
+        };
+      case 'expired_credentials':
+        return { kind: 'expired', text: 'Your session has expired. Please sign in again.' };
+      case 'aborted':
+        return { kind: 'cancelled', text: 'Cancelled.' };
+      case 'not_found':
+        return { kind: 'error', text: `Not found: ${err.message}.` };
+      default:
+        if (isNetworkFailure(err)) {
+          return {
+            kind: 'offline',
+            text: 'Can\u2019t reach the storage service. Check your connection, then try again.',
+          };
+        }
+        return { kind: 'error', text: `Storage error: ${err.message}` };
+    }
+  }
+  if (err instanceof InvalidKeyError) return { kind: 'error', text: `Invalid file name: ${err.message}.` };
+  if (isNetworkFailure(err)) {
+    return { kind: 'offline', text: 'The network is unreachable. Check your connection, then try again.' };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: 'error', text: `Something went wrong: ${message.split('\n')[0]}` };
+}

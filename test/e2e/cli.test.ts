@@ -1,0 +1,276 @@
+// The `keyhole` CLI against a real broker and the local RGW: the round trip as a user runs it
+// (separate processes, real exit statuses, --json documents), plus failures and interruption.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { run } from '../../client/cli/run.js';
+import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
+import { ownerS3, stack } from '../helpers/stack.js';
+
+const MAIN = fileURLToPath(new URL('../../client/cli/main.ts', import.meta.url));
+// The tsx loader by absolute URL: the CLI runs in a scratch directory, outside the repository.
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const MiB = 1024 * 1024;
+const s3 = ownerS3();
+const { bucket } = stack();
+
+let broker: TestBroker;
+let dir: string;
+const payloads = {
+  'notes.txt': Buffer.from('hello from the terminal\n'),
+  'photo.jpg': randomBytes(300 * 1024),
+  'video.bin': randomBytes(21 * MiB),
+};
+
+beforeAll(async () => {
+  broker = await startBroker();
+  dir = mkdtempSync(join(tmpdir(), 'keyhole-cli-'));
+  for (const [name, bytes] of Object.entries(payloads)) writeFileSync(join(dir, name), bytes);
+});
+
+afterAll(async () => {
+  await broker?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI as its own process, stdout and stderr piped (not a TTY). */
+function keyhole(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, MAIN, ...args],
+      {
+        cwd: dir,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        encoding: 'buffer',
+        maxBuffer: 64 * MiB,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({
+          code: typeof code === 'number' ? code : 1,
+          stdout: stdout.toString('latin1'),
+          stderr: stderr.toString(),
+        });
+      },
+    );
+  });
+}
+
+/** Collects what the CLI writes; `isTTY` makes it draw progress. */
+function sink(isTTY = false): Writable & { text(): string; isTTY: boolean; columns: number } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  return Object.assign(stream, { text: () => text, isTTY, columns: 100 });
+}
+
+async function openUploads(prefix: string): Promise<number> {
+  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+  return out.Uploads?.length ?? 0;
+}
+
+describe('keyhole CLI', () => {
+  test('round trip: upload three files (one of 21 MiB), ls, download, rm, with exit codes and --json', async () => {
+    const alice = freshSubject('alice');
+    const as = ['--broker', broker.url, '--dev-login', alice];
+    const prefix = `users/${alice}/`;
+
+    const up = await keyhole(['upload', 'notes.txt', 'photo.jpg', 'video.bin', '--json', ...as]);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toEqual({
+      uploaded: Object.entries(payloads).map(([name, bytes]) => ({
+        file: name,
+        key: name,
+        fullKey: prefix + name,
+        bucket,
+        size: bytes.length,
+      })),
+    });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}video.bin` }));
+    expect(head.ContentLength).toBe(21 * MiB);
+
+    // Human output when piped: one line per file, no progress bar.
+    const again = await keyhole(['upload', 'notes.txt', '--to', 'docs/readme.txt', ...as]);
+    expect(again).toEqual({ code: 0, stdout: `uploaded notes.txt -> ${prefix}docs/readme.txt (24 B)\n`, stderr: '' });
+
+    const ls = await keyhole(['ls', '--json', ...as]);
+    expect(ls.code).toBe(0);
+    const listed = JSON.parse(ls.stdout) as {
+      bucket: string;
+      prefix: string;
+      objects: { key: string; size: number }[];
+    };
+    expect(listed.bucket).toBe(bucket);
+    expect(listed.prefix).toBe(prefix);
+    expect(listed.objects.map((o) => [o.key, o.size])).toEqual([
+      ['docs/readme.txt', 24],
+      ['notes.txt', 24],
+      ['photo.jpg', 300 * 1024],
+      ['video.bin', 21 * MiB],
+    ]);
+    const lsHuman = await keyhole(['ls', 'docs/', ...as]);
+    expect(lsHuman.code).toBe(0);
+    expect(lsHuman.stdout).toMatch(/^ {10}24 {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}docs\/readme\.txt\n$/);
+
+    const down = await keyhole(['download', 'video.bin', '-o', 'copy.bin', ...as]);
+    expect(down).toEqual({ code: 0, stdout: 'downloaded video.bin -> copy.bin (21 MiB)\n', stderr: '' });
+    expect(readFileSync(join(dir, 'copy.bin')).equals(payloads['video.bin'])).toBe(true);
+    const toStdout = await keyhole(['download', 'notes.txt', '-o', '-', ...as]);
+    expect(toStdout).toEqual({ code: 0, stdout: payloads['notes.txt'].toString('latin1'), stderr: '' });
+    const downJson = await keyhole(['download', 'photo.jpg', '--json', ...as]);
+    expect(downJson.code).toBe(0);
+    expect(JSON.parse(downJson.stdout)).toEqual({ key: 'photo.jpg', file: 'photo.jpg', size: 300 * 1024 });
+
+    const rm = await keyhole(['rm', 'notes.txt', '--json', ...as]);
+    expect(rm).toEqual({ code: 0, stdout: '{"deleted":"notes.txt"}\n', stderr: '' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}notes.txt` }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    const rmAgain = await keyhole(['rm', 'notes.txt', ...as]);
+    expect(rmAgain).toEqual({ code: 5, stdout: '', stderr: 'keyhole: "notes.txt" does not exist\n' });
+
+    // Bob sees none of it and cannot name a key outside his prefix.
+    const bob = ['--broker', broker.url, '--dev-login', freshSubject('bob')];
+    const bobLs = await keyhole(['ls', '--json', ...bob]);
+    expect(bobLs.code).toBe(0);
+    expect(JSON.parse(bobLs.stdout).objects).toEqual([]);
+    const escape = await keyhole(['download', `../${alice}/photo.jpg`, '--json', ...bob]);
+    expect(escape.code).toBe(2);
+    expect(JSON.parse(escape.stdout)).toEqual({
+      error: { code: 'invalid_key', message: 'key must not contain "." or ".." segments', exitCode: 2 },
+    });
+  });
+
+  test('an upload S3 refuses exits 4, names the file, and leaves no object or open upload', async () => {
+    const readOnly = await startBroker({
+      grants: [{ bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'list'] }] }],
+    });
+    try {
+      const carol = freshSubject('carol');
+      const res = await keyhole(['upload', 'video.bin', '--json', '--broker', readOnly.url, '--dev-login', carol]);
+      expect(res.code).toBe(4);
+      expect(JSON.parse(res.stdout)).toEqual({
+        error: {
+          code: 'access_denied',
+          message:
+            'upload of video.bin failed and was aborted: access denied: upload "video.bin" is outside your grant',
+          exitCode: 4,
+        },
+        uploaded: [],
+        failedFile: 'video.bin',
+      });
+      expect(await openUploads(`users/${carol}/`)).toBe(0);
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  test('Ctrl-C during a multipart upload aborts it on S3 and exits 130; a TTY shows a progress bar', async () => {
+    const dave = freshSubject('dave');
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, randomBytes(64 * MiB));
+    const controller = new AbortController();
+    const stdout = sink();
+    const stderr = sink(true);
+    // Interrupt as soon as the first progress line is drawn: parts are in flight by then.
+    const write = stderr.write.bind(stderr);
+    stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (String(chunk).includes('%')) controller.abort();
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stderr.write;
+    const code = await run(['upload', big, '--broker', broker.url, '--dev-login', dave], {
+      stdout,
+      stderr,
+      env: {},
+      signal: controller.signal,
+    });
+    expect(code).toBe(130);
+    expect(stdout.text()).toBe('');
+    expect(stderr.text()).toMatch(/\r\x1b\[2Kbig\.bin \[[#-]{10,30}\] +\d+% {2}[\d.]+ (KiB|MiB) \/ 64 MiB/);
+    expect(stderr.text().endsWith(`keyhole: upload of ${big} was interrupted and aborted; nothing was kept\n`)).toBe(
+      true,
+    );
+    expect(await openUploads(`users/${dave}/`)).toBe(0);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/${dave}/big.bin` })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+
+  test('exit codes for usage, sign-in, unreachable broker and local file errors', async () => {
+    const io = () => ({ stdout: sink(), stderr: sink(), env: {}, signal: new AbortController().signal });
+    const cases: [string[], number, string][] = [
+      [[], 2, 'keyhole: a command is required: upload, download, ls or rm\nRun "keyhole --help" for usage.\n'],
+      [
+        ['cp', 'a'],
+        2,
+        'keyhole: unknown command "cp"; expected one of: upload, download, ls, rm\nRun "keyhole --help" for usage.\n',
+      ],
+      [
+        ['ls'],
+        2,
+        'keyhole: sign in with --token JWT (or KEYHOLE_TOKEN) or --dev-login NAME\nRun "keyhole --help" for usage.\n',
+      ],
+      [
+        ['ls', '--token', 'a.b.c', '--dev-login', 'x'],
+        2,
+        'keyhole: use either --token or --dev-login, not both\nRun "keyhole --help" for usage.\n',
+      ],
+      [
+        ['upload', 'a', 'b', '--to', 'x', '--dev-login', 'x'],
+        2,
+        'keyhole: with several files, --to must be a folder ending in "/"\nRun "keyhole --help" for usage.\n',
+      ],
+      [
+        ['upload', '/nonexistent/file', '--dev-login', 'x', '--broker', broker.url],
+        7,
+        'keyhole: cannot read "/nonexistent/file": ENOENT\n',
+      ],
+      [
+        ['ls', '--token', 'not-a-jwt', '--broker', broker.url],
+        3,
+        'keyhole: the broker rejected your token: the token is not a well-formed JWT\n',
+      ],
+    ];
+    for (const [args, status, stderr] of cases) {
+      const streams = io();
+      expect([args, await run(args, streams)]).toEqual([args, status]);
+      expect(streams.stderr.text()).toBe(stderr);
+      expect(streams.stdout.text()).toBe('');
+    }
+
+    // Nothing listens there: exit 6, as a process, with the JSON error on stdout.
+    const down = await keyhole(['ls', '--json', '--broker', 'http://127.0.0.1:9', '--dev-login', 'x']);
+    expect(down.code).toBe(6);
+    expect(JSON.parse(down.stdout)).toEqual({
+      error: {
+        code: 'broker_unreachable',
+        message: 'the Keyhole broker at http://127.0.0.1:9 could not be reached',
+        exitCode: 6,
+      },
+    });
+
+    const help = await keyhole(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('keyhole upload <files...> [--to KEY]');
+  });
+});
