@@ -38,8 +38,9 @@ const ENCODED_SEGMENT = /^[A-Za-z0-9._@+=%-]{1,1536}$/;
 
 /**
  * Renders a template with each placeholder replaced by its safely encoded value. `verbatim` holds
- * values that are already encoded segments (the vendor's identityId, which is also what Amplify
- * builds paths from): they are checked, not encoded a second time.
+ * vendor-supplied values (the identityId, which is also what Amplify builds paths from): one that
+ * is already an encoded segment (the STS vendor's) is used as is rather than encoded twice; any
+ * other (a Cognito `region:uuid`) is encoded like a claim.
  */
 export function renderPrefix(
   template: PrefixTemplate,
@@ -52,10 +53,8 @@ export function renderPrefix(
       out += segment.literal + '/';
     } else if (Object.hasOwn(verbatim, segment.claim)) {
       const value = verbatim[segment.claim]!;
-      if (!ENCODED_SEGMENT.test(value) || value === '.' || value === '..') {
-        throw new Error(`refusing unsafe pre-encoded segment for {${segment.claim}}: ${JSON.stringify(value)}`);
-      }
-      out += value + '/';
+      const encoded = ENCODED_SEGMENT.test(value) && value !== '.' && value !== '..';
+      out += (encoded ? value : encodeSegment(value, segment.claim)) + '/';
     } else {
       out +=
         encodeSegment(Object.hasOwn(values, segment.claim) ? values[segment.claim] : undefined, segment.claim) + '/';

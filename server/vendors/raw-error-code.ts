@@ -59,12 +59,18 @@ export const keepRawErrorBody: Pluggable<any, any> = {
  */
 export function rawErrorCode(err: unknown): string | undefined {
   if (!err || typeof err !== 'object') return undefined;
-  const e = err as { name?: unknown; $response?: ResponseLike; $metadata?: { httpStatusCode?: number } };
+  const e = err as {
+    name?: unknown;
+    $response?: ResponseLike;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   const raw = e.$response?.[RAW_BODY];
   const fromBody = raw ? /<Code>([^<]{1,128})<\/Code>/.exec(raw)?.[1] : undefined;
   if (fromBody) return fromBody;
-  // The SDK names answered errors after their code; a name without an HTTP answer is just a JS error class.
-  const answered = e.$metadata?.httpStatusCode !== undefined;
+  // The SDK names service errors (which carry $fault) after their code; the name of an error
+  // with no service answer, such as a refused connection, is just a JavaScript error class.
+  const answered = e.$metadata?.httpStatusCode !== undefined || typeof e.$fault === 'string';
   if (answered && typeof e.name === 'string' && !['Unknown', 'UnknownError', 'Error'].includes(e.name)) {
     return e.name;
   }

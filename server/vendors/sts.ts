@@ -51,8 +51,16 @@ const NETWORK_CODES = new Set([
 // Only a failure with no HTTP answer counts as "unreachable": matching on message text would
 // turn an answered error such as ResourceNotFound into a retryable 503.
 function isNetworkError(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown; errors?: unknown; $metadata?: { httpStatusCode?: number } } | null;
-  if (!e || typeof e !== 'object' || e.$metadata?.httpStatusCode !== undefined) return false;
+  const e = err as {
+    code?: unknown;
+    name?: unknown;
+    errors?: unknown;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  } | null;
+  if (!e || typeof e !== 'object' || e.$metadata?.httpStatusCode !== undefined || typeof e.$fault === 'string') {
+    return false;
+  }
   if (NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError') return true;
   return (
     Array.isArray(e.errors) && e.errors.some((inner) => NETWORK_CODES.has(String((inner as { code?: unknown }).code)))
