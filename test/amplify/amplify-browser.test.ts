@@ -8,19 +8,10 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
+import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { stack } from '../helpers/stack.js';
 import { amplifyGrant } from './amplify-grant.js';
 import { localSpkiHash } from './tls-endpoint.js';
-
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let server: Server;
 let origin: string;
@@ -52,7 +43,7 @@ beforeAll(async () => {
   broker = await startBroker({ grants: [amplifyGrant()], corsOrigins: [origin] });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [...CHROMIUM_FLAGS, `--ignore-certificate-errors-spki-list=${localSpkiHash(stack().caCertFile)}`],
+    args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${localSpkiHash(stack().caCertFile)}`],
   });
 });
 afterAll(async () => {

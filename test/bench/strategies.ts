@@ -1,9 +1,9 @@
 // One function per strategy. Every strategy gets the same files, the same object concurrency,
 // the same part size and the same parts-in-flight, so only the way to S3 differs.
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { brokerCredentials, createStorage } from '../../client/index.js';
-import type { Stack } from '../helpers/stack.js';
+import { ownerS3, type Stack } from '../helpers/stack.js';
 import { timedPool } from './pool.js';
 
 export type UploadStrategy = 'direct' | 'keyhole' | 'presigned-put' | 'presigned-post' | 'presigned-multipart';
@@ -33,18 +33,6 @@ export interface BenchFile {
   /** Key relative to the user's prefix. */
   readonly key: string;
   readonly body: Uint8Array;
-}
-
-// The settings createStorage uses against a non-AWS endpoint, so direct differs only in credentials.
-function ownerClient(s: Stack): S3Client {
-  return new S3Client({
-    region: s.region,
-    endpoint: s.s3Endpoint,
-    forcePathStyle: true,
-    credentials: s.brokerCredentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }
 
 function keyholeStorage(ctx: RunContext, shape: Shape) {
@@ -109,7 +97,8 @@ export async function upload(
 ): Promise<number[]> {
   switch (strategy) {
     case 'direct': {
-      const client = ownerClient(ctx.stack);
+      // The same settings createStorage uses against a non-AWS endpoint: direct differs only in credentials.
+      const client = ownerS3();
       try {
         return await timedPool(files, shape.objectConcurrency, async (f) => {
           await new Upload({
@@ -164,7 +153,8 @@ export async function download(
 ): Promise<number> {
   switch (strategy) {
     case 'direct': {
-      const client = ownerClient(ctx.stack);
+      // The same settings createStorage uses against a non-AWS endpoint: direct differs only in credentials.
+      const client = ownerS3();
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: ctx.stack.bucket, Key: ctx.prefix + key }));
         return await drain(

@@ -7,19 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
-import { createBroker, createLogger, createStsVendor, type BrokerOptions } from '../../server/index.js';
+import { createBroker, createLogger, type BrokerOptions } from '../../server/index.js';
 import { withWebApp, type WebAppConfig } from '../../server/http/web-app.js';
-import { stack } from '../helpers/stack.js';
+import { stack, stackVendor } from '../helpers/stack.js';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_ARGS } from '../helpers/chromium.js';
 
 /** Runs `vite build` for client/web into a fresh temporary directory; returns it. */
 export async function buildWebApp(): Promise<{ dir: string; remove(): void }> {
@@ -67,12 +59,7 @@ export async function startWebBroker(
     devLogin: true,
     rateLimit: false,
     logger: createLogger('silent'),
-    vendor: createStsVendor({
-      roleArn: s.roleArn,
-      region: s.region,
-      endpoint: s.stsEndpoint,
-      credentials: s.brokerCredentials,
-    }),
+    vendor: stackVendor(),
     ...overrides,
   });
   const app = withWebApp(broker, { dir, config: { devLogin: true, ...config }, connectOrigins: [s.s3Endpoint] });

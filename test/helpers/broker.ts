@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createBroker, createLogger, createStsVendor, type BrokerOptions } from '../../server/index.js';
+import { createBroker, createLogger, type BrokerOptions } from '../../server/index.js';
 import type { CredentialVendor } from '../../server/index.js';
-import { stack } from './stack.js';
+import { stack, stackVendor } from './stack.js';
 
 export interface TestBroker {
   readonly url: string;
@@ -39,14 +39,7 @@ export async function startBroker(overrides: Partial<BrokerOptions> = {}): Promi
       cb();
     },
   });
-  const vendor =
-    overrides.vendor ??
-    createStsVendor({
-      roleArn: s.roleArn,
-      region: s.region,
-      endpoint: s.stsEndpoint,
-      credentials: s.brokerCredentials,
-    });
+  const vendor = overrides.vendor ?? stackVendor();
   const app = createBroker({
     grants: [{ bucket: s.bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] }],
     region: s.region,

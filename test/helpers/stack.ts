@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
+import { createStsVendor, type StsVendorOptions } from '../../server/index.js';
 
 export const ENV_FILE =
   process.env.KEYHOLE_ENV_FILE ?? fileURLToPath(new URL('../../.local/keyhole.env', import.meta.url));
@@ -54,5 +55,17 @@ export function ownerS3(): S3Client {
     credentials: s.brokerCredentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** The real STS vendor against the local RGW, as the broker would build it from the settings file. */
+export function stackVendor(overrides: Partial<StsVendorOptions> = {}) {
+  const s = stack();
+  return createStsVendor({
+    roleArn: s.roleArn,
+    region: s.region,
+    endpoint: s.stsEndpoint,
+    credentials: s.brokerCredentials,
+    ...overrides,
   });
 }

@@ -1,19 +1,13 @@
 // The broker's HTTP contract against the real RGW STS: response shape, headers, errors, audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStsVendor, type CredentialVendor, type IssueRequest } from '../../server/index.js';
+import type { CredentialVendor, IssueRequest } from '../../server/index.js';
 import { freshSubject, s3WithIssued, startBroker, type TestBroker } from '../helpers/broker.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
-import { stack } from '../helpers/stack.js';
+import { stack, stackVendor } from '../helpers/stack.js';
 
 /** Wraps the real STS vendor, recording every request that reaches it. */
 function recordingVendor(): CredentialVendor & { seen: IssueRequest[] } {
-  const s = stack();
-  const real = createStsVendor({
-    roleArn: s.roleArn,
-    region: s.region,
-    endpoint: s.stsEndpoint,
-    credentials: s.brokerCredentials,
-  });
+  const real = stackVendor();
   const seen: IssueRequest[] = [];
   return { ...real, seen, issue: (r) => (seen.push(r), real.issue(r)) };
 }
@@ -237,13 +231,7 @@ describe('session policy size', () => {
 
 describe('STS failures', () => {
   it('502 carrying STS’s own error code (read from RGW’s raw body)', async () => {
-    const s = stack();
-    const vendor = createStsVendor({
-      roleArn: 'arn:aws:iam:::role/does-not-exist',
-      region: s.region,
-      endpoint: s.stsEndpoint,
-      credentials: s.brokerCredentials,
-    });
+    const vendor = stackVendor({ roleArn: 'arn:aws:iam:::role/does-not-exist' });
     const broker = await startBroker({ vendor });
     try {
       const res = await broker.credentials(await broker.token(freshSubject()));
@@ -257,13 +245,7 @@ describe('STS failures', () => {
   });
 
   it('503 sts_unavailable when STS cannot be reached; /readyz says so too', async () => {
-    const s = stack();
-    const vendor = createStsVendor({
-      roleArn: s.roleArn,
-      region: s.region,
-      endpoint: 'http://127.0.0.1:1',
-      credentials: s.brokerCredentials,
-    });
+    const vendor = stackVendor({ endpoint: 'http://127.0.0.1:1' });
     const broker = await startBroker({ vendor });
     try {
       const res = await broker.credentials(await broker.token(freshSubject()));

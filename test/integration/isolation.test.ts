@@ -3,17 +3,8 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject, s3WithIssued, startBroker, type TestBroker } from '../helpers/broker.js';
+import { s3Outcome } from '../helpers/s3.js';
 import { ownerS3, stack } from '../helpers/stack.js';
-
-async function s3Code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    return `${e.$metadata?.httpStatusCode ?? '?'} ${e.name}${e.$metadata ? '' : ': ' + String((err as Error).message)}`;
-  }
-}
 
 describe('prefix isolation on RGW', () => {
   let broker: TestBroker;
@@ -43,12 +34,12 @@ describe('prefix isolation on RGW', () => {
 
   it('alice can write, read, list and delete under her own prefix', async () => {
     const Key = `users/${alice}/notes/hello.txt`;
-    expect(await s3Code(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'hi alice' })))).toBe('OK');
+    expect(await s3Outcome(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'hi alice' })))).toBe('OK');
     const got = await aliceS3.send(new GetObjectCommand({ Bucket: bucket, Key }));
     expect(await got.Body!.transformToString()).toBe('hi alice');
     const listed = await aliceS3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `users/${alice}/` }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([Key]);
-    expect(await s3Code(aliceS3.send(new DeleteObjectCommand({ Bucket: bucket, Key })))).toBe('OK');
+    expect(await s3Outcome(aliceS3.send(new DeleteObjectCommand({ Bucket: bucket, Key })))).toBe('OK');
     const after = await aliceS3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `users/${alice}/` }));
     expect(after.KeyCount).toBe(0);
   });
@@ -59,11 +50,11 @@ describe('prefix isolation on RGW', () => {
     ['sibling prefix that extends alice', () => `users/${alice}2/x.txt`],
   ])('alice cannot read, write or delete under %s', async (_label, key) => {
     const Key = key();
-    expect(await s3Code(aliceS3.send(new GetObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
-    expect(await s3Code(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' })))).toBe(
+    expect(await s3Outcome(aliceS3.send(new GetObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
+    expect(await s3Outcome(aliceS3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' })))).toBe(
       '403 AccessDenied',
     );
-    expect(await s3Code(aliceS3.send(new DeleteObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
+    expect(await s3Outcome(aliceS3.send(new DeleteObjectCommand({ Bucket: bucket, Key })))).toBe('403 AccessDenied');
   });
 
   it('the owner still sees the others’ objects unchanged after alice’s attempts', async () => {
@@ -79,10 +70,12 @@ describe('prefix isolation on RGW', () => {
     ['empty prefix', ''],
     ['alice without trailing slash', `users/${alice}`],
   ])('alice cannot list with %s', async (_label, Prefix) => {
-    expect(await s3Code(aliceS3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix })))).toBe('403 AccessDenied');
+    expect(await s3Outcome(aliceS3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix })))).toBe(
+      '403 AccessDenied',
+    );
   });
 
   it('alice cannot list with no prefix parameter at all', async () => {
-    expect(await s3Code(aliceS3.send(new ListObjectsV2Command({ Bucket: bucket })))).toBe('403 AccessDenied');
+    expect(await s3Outcome(aliceS3.send(new ListObjectsV2Command({ Bucket: bucket })))).toBe('403 AccessDenied');
   });
 });

@@ -16,9 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../server/errors.js';
 import { encodeSegment } from '../../server/policy/subject.js';
 import { sessionNameFor } from '../../server/policy/session-name.js';
-import { createStsVendor } from '../../server/vendors/sts.js';
 import { freshSubject, s3WithIssued, startBroker, type TestBroker } from '../helpers/broker.js';
-import { ownerS3, stack } from '../helpers/stack.js';
+import { s3Outcome } from '../helpers/s3.js';
+import { ownerS3, stack, stackVendor } from '../helpers/stack.js';
 
 const bucket = stack().bucket;
 const victim = freshSubject('victim');
@@ -26,16 +26,6 @@ const victimPrefix = `users/${victim}/`;
 const victimKey = `${victimPrefix}secret.txt`;
 const rootKey = `root-${victim}.txt`;
 const siblingKey = `users/${victim}-sibling/x.txt`;
-
-async function s3Outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    return `${e.$metadata?.httpStatusCode ?? '?'} ${e.name}`;
-  }
-}
 
 type Expect = 'issued' | 'unsupported_subject' | 'grant_too_large';
 // The nastiest subjects from the property tests, relative to the victim where that makes them nastier.
@@ -187,13 +177,7 @@ describe('nasty subjects on the real RGW', () => {
   });
 
   it('RGW deviation, pinned: a literal ":" in a Resource key is MalformedPolicyDocument — why Keyhole encodes it everywhere', async () => {
-    const s = stack();
-    const vendor = createStsVendor({
-      roleArn: s.roleArn,
-      region: s.region,
-      endpoint: s.stsEndpoint,
-      credentials: s.brokerCredentials,
-    });
+    const vendor = stackVendor();
     const policy = (key: string) =>
       JSON.stringify({
         Version: '2012-10-17',

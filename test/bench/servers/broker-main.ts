@@ -1,18 +1,13 @@
 // The Keyhole broker exactly as an app would run it (product code, default credential cache),
 // with rate limits off so the capacity test measures the broker, not its limiter.
 import { createWriteStream } from 'node:fs';
-import { createBroker, createLogger, createStsVendor } from '../../../server/index.js';
-import { stack } from '../../helpers/stack.js';
+import { createBroker, createLogger } from '../../../server/index.js';
+import { stack, stackVendor } from '../../helpers/stack.js';
 import { benchGrants, issuerFromEnv } from '../auth.js';
 import { serveForBench } from './app-server.js';
 
 const s = stack();
-const vendor = createStsVendor({
-  roleArn: s.roleArn,
-  region: s.region,
-  endpoint: s.stsEndpoint,
-  credentials: s.brokerCredentials,
-});
+const vendor = stackVendor();
 const app = createBroker({
   issuers: [issuerFromEnv()],
   grants: benchGrants(s.bucket),
