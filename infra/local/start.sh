@@ -10,5 +10,7 @@ if [ ! -f "$repo/dist/server/main.js" ] || [ ! -f "$repo/dist/client/cli/main.js
 fi
 export KEYHOLE_ENV_FILE="${KEYHOLE_ENV_FILE:-$repo/.local/keyhole.env}"
 export KEYHOLE_DEV_LOGIN=1
+# The pinned AWS SDK's notice about its future Node 22 requirement is noise here (see the README).
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED="${AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:-true}"
 export KEYHOLE_WEB_DIR="${KEYHOLE_WEB_DIR:-$repo/client/web/dist}"
 exec node "$repo/dist/server/main.js"

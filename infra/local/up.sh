@@ -9,7 +9,7 @@ source "$here/lib.sh"
 
 install_packages() {
   local missing=()
-  for bin in ceph-mon ceph-osd radosgw radosgw-admin ceph openssl; do
+  for bin in ceph-mon ceph-osd radosgw radosgw-admin ceph openssl curl; do
     command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -18,7 +18,7 @@ install_packages() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    ceph-mon ceph-osd radosgw ceph-common openssl >/dev/null
+    ceph-mon ceph-osd radosgw ceph-common openssl curl >/dev/null
 }
 
 write_conf() {
