@@ -9,7 +9,7 @@ import { UpstreamError } from '../errors.js';
 import { buildSessionPolicy, type Scope } from '../policy/session-policy.js';
 import { encodeSegment } from '../policy/subject.js';
 import { rawErrorCode } from './raw-error-code.js';
-import { toUpstreamError as toStsError } from './sts.js';
+import { issuedFrom, toUpstreamError as toStsError } from './sts.js';
 import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
 
 /** How credentials are obtained after GetOpenIdTokenForDeveloperIdentity. */
@@ -268,16 +268,7 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
     } catch (err) {
       throw toStsError(err, 'AssumeRoleWithWebIdentity');
     }
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw new UpstreamError('sts_error', 502, 'STS AssumeRoleWithWebIdentity returned no credentials', undefined);
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
+    return issuedFrom(out.Credentials, 'AssumeRoleWithWebIdentity');
   }
 
   return {

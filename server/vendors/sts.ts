@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { UpstreamError } from '../errors.js';
 import { encodeSegment } from '../policy/subject.js';
 import { keepRawErrorBody, rawErrorCode } from './raw-error-code.js';
@@ -79,6 +79,19 @@ export function toUpstreamError(err: unknown, action: string): UpstreamError {
   });
 }
 
+/** Checks an STS `Credentials` answer (AssumeRole, AssumeRoleWithWebIdentity) and maps it; 502 if incomplete. */
+export function issuedFrom(c: Credentials | undefined, action: string): IssuedCredentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    throw new UpstreamError('sts_error', 502, `STS ${action} returned no credentials`, undefined);
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+}
+
 /**
  * A credential vendor that calls STS AssumeRole with an inline session policy.
  *
@@ -126,16 +139,7 @@ export function createStsVendor(options: StsVendorOptions): CredentialVendor {
       } catch (err) {
         throw toUpstreamError(err, 'AssumeRole');
       }
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-        throw new UpstreamError('sts_error', 502, 'STS AssumeRole returned no credentials', undefined);
-      }
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      };
+      return issuedFrom(out.Credentials, 'AssumeRole');
     },
     async ping() {
       // GetCallerIdentity is not implemented by RGW, and neither it nor GetSessionToken proves the
