@@ -46,15 +46,47 @@ export interface BrokerCredentialsOptions {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * Thrown (code `signed_out`) by an S3 client or operation that belonged to an identity which has
+ * since signed out: a `storage.client()` reference kept across `storage.signOut()` /
+ * `credentials.clear()`, an upload still running at sign-out, or a call that straddled the sign-out.
+ * No request is signed for it; ask `storage.client()` again for a client of the current user.
+ */
+export class SignedOutError extends KeyholeClientError {
+  constructor(
+    message = 'signed out: this client belonged to a user who has since signed out',
+    options?: { cause?: unknown },
+  ) {
+    super('signed_out', message, options);
+  }
+}
+
 /** An AWS SDK credentials provider backed by the broker, with the grant it came with. */
 export interface BrokerCredentialsProvider {
   (options?: { forceRefresh?: boolean }): Promise<BrokerCredentials>;
   /** The current grant (fetching credentials first if none are cached). */
   grant(): Promise<Grant>;
-  /** Forget cached credentials, e.g. on sign-out. */
+  /**
+   * Sign-out: forgets cached credentials and grant and ignores a broker answer still in flight; the
+   * next call fetches anew with `getToken`. SDK clients built on this provider sign their next
+   * request with the new credentials (the provider is asked on every request, see `memoized`), and
+   * a `createStorage` object drops its S3 client and stops the old user's uploads. Credentials
+   * already issued stay valid until they expire: they cannot be revoked.
+   */
   clear(): void;
   /** Number of requests sent to the broker so far. */
   readonly brokerRequests: number;
+  /**
+   * Increases by one on every `clear()`. `createStorage` binds each S3 client to it, so a client of
+   * the previous user refuses with {@link SignedOutError}. Optional so wrappers may leave it out; a
+   * storage object then notices the change of user from the grant's `identityId` instead.
+   */
+  readonly generation?: number;
+  /**
+   * Always `true`: tells the AWS SDK not to wrap this provider in its own cache (see the comment
+   * where it is set). The provider caches, and is asked again on every request.
+   */
+  readonly memoized?: boolean;
 }
 
 const ACCESS = ['read', 'write', 'list', 'delete'];
@@ -215,14 +247,16 @@ export function brokerCredentials(options: BrokerCredentialsOptions): BrokerCred
     }
     if (!inflight) {
       const mine = generation;
-      inflight = fetchOnce()
+      const started: Promise<Cached> = fetchOnce()
         .then((fresh) => {
           if (mine === generation) cached = fresh;
           return fresh;
         })
         .finally(() => {
-          inflight = undefined;
+          // After clear() a newer request may be in flight: leave that one to its own callers.
+          if (inflight === started) inflight = undefined;
         });
+      inflight = started;
     }
     return inflight;
   }
@@ -239,6 +273,20 @@ export function brokerCredentials(options: BrokerCredentialsOptions): BrokerCred
       },
     },
     brokerRequests: { get: () => requests },
+    generation: { get: () => generation },
+    // Without this flag the SDK wraps any `credentials` function in @smithy/core's
+    // memoizeIdentityProvider (@aws-sdk/core 3.981.0,
+    // dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js line 109,
+    // dist-cjs/submodules/httpAuthSchemes/index.js line 307: `if (!credentials?.memoized)`).
+    // That wrapper (@smithy/core 3.41.0, dist-es/legacy-root-exports/util-identity-and-auth/
+    // memoizeIdentityProvider.js lines 38-53; dist-cjs/index.js lines 308-325) keeps the identity it
+    // got and asks the provider again only on forceRefresh or once fewer than EXPIRATION_MS = 300 s
+    // of validity remain (line 4; dist-cjs line 274). So after clear() every existing S3Client went
+    // on signing with the previous user's keys until ~5 min before their expiry. With `memoized`
+    // set, the SDK uses this function as is (line 113 / 311) and calls it for every request; the
+    // cache above answers it, with the same 300 s refresh window by default. The SDK then assigns
+    // `memoized = true` itself (line 128 / 326), so the property must stay writable.
+    memoized: { value: true, enumerable: true, writable: true },
   });
   return provider;
 }

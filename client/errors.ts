@@ -46,7 +46,8 @@ export class InvalidKeyError extends KeyholeClientError {
 }
 
 /**
- * An S3 operation failed. `code` is `access_denied`, `not_found`, `aborted`, `expired_credentials`
+ * An S3 operation failed. `code` is `access_denied`, `not_found`, `aborted`, `expired_credentials`,
+ * `acl_not_allowed` (a command asked for an object ACL or grant; checked before anything is sent)
  * or `s3_error`; `s3Code` is S3's own error name when known.
  */
 export class StorageError extends KeyholeClientError {

@@ -59,3 +59,36 @@ export class Rate {
     return (now - this.#started) / 1000;
   }
 }
+
+/**
+ * Characters that must never reach a terminal raw: C0 controls (including tab and newline), DEL, C1
+ * controls (U+0080–U+009F: U+009B is an 8-bit CSI on some terminals), the line and paragraph
+ * separators U+2028/U+2029, and the Unicode Bidi_Control characters (U+061C, U+200E, U+200F,
+ * U+202A–U+202E, U+2066–U+2069), which reorder what is shown and so can make one name look like another.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function hex(c: string, digits: number): string {
+  return c.charCodeAt(0).toString(16).padStart(digits, '0');
+}
+
+/**
+ * Makes a key, file name or server-provided text safe to print on a terminal: C0 controls and DEL
+ * become `\x1b`-style escapes, every other character in {@link UNSAFE} a `\u009b`-style one, and a
+ * backslash `\\`, so the output is unambiguous (a key really named `a\x1b` prints as `a\\x1b`).
+ * Everything else, including other non-ASCII text, is unchanged.
+ *
+ * @example escapeForTerminal('a\x1b]0;pwned\x07\u009b.txt') === 'a\\x1b]0;pwned\\x07\\u009b.txt'
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(UNSAFE, (c) => (c <= '\u007f' ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
+}
+
+/**
+ * `JSON.stringify` for output that may reach a terminal. JSON already escapes C0 controls; this also
+ * writes DEL, C1 and the other characters in {@link UNSAFE} as `\u` escapes, which parse back to the
+ * same string, so the document means exactly what `JSON.stringify` would have produced.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${hex(c, 4)}`);
+}

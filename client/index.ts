@@ -1,5 +1,6 @@
 export {
   brokerCredentials,
+  SignedOutError,
   type BrokerCredentialsOptions,
   type BrokerCredentialsProvider,
   type BrokerCredentials,

@@ -1,7 +1,24 @@
 import { InvalidKeyError } from './errors.js';
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** C0 controls, DEL and C1 controls (U+0080–U+009F; U+009B is an 8-bit CSI on some terminals). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_KEY_BYTES = 1024;
+
+/**
+ * Refuses C0 controls, DEL and C1 controls, naming the first one and its position: 1 for the first
+ * character, counted in characters (code points), e.g. `key contains control character U+009B at position 3`.
+ */
+function checkNoControl(key: string, what: string): void {
+  if (!CONTROL.test(key)) return;
+  let position = 0;
+  for (const c of key) {
+    position++;
+    if (CONTROL.test(c)) {
+      const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+      throw new InvalidKeyError(`${what} contains control character U+${code} at position ${position}`);
+    }
+  }
+}
 
 /**
  * Checks a key relative to the granted prefix and returns the full S3 key.
@@ -11,7 +28,7 @@ const MAX_KEY_BYTES = 1024;
 export function fullKey(prefix: string, key: string, what = 'key'): string {
   if (typeof key !== 'string' || key === '') throw new InvalidKeyError(`${what} must be a non-empty string`);
   if (key.startsWith('/')) throw new InvalidKeyError(`${what} must be relative to your prefix: remove the leading "/"`);
-  if (CONTROL.test(key)) throw new InvalidKeyError(`${what} must not contain control characters`);
+  checkNoControl(key, what);
   const segments = key.split('/');
   // A trailing "/" (a folder marker) is allowed for prefixes only; see `listPrefix`.
   for (const [i, segment] of segments.entries()) {

@@ -8,8 +8,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { aclGuard } from './acl-guard.js';
 import { toUploadBody } from './body.js';
-import type { BrokerCredentialsProvider, Grant } from './credentials.js';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { SignedOutError, type BrokerCredentials, type BrokerCredentialsProvider, type Grant } from './credentials.js';
 import { KeyholeClientError, StorageError } from './errors.js';
 import { fullKey, listPrefix } from './keys.js';
 import { MultipartWatcher } from './multipart-cleanup.js';
@@ -82,6 +84,37 @@ export interface StorageOptions {
 
 const MIN_PART = 5 * 1024 * 1024;
 
+/**
+ * One signed-in identity's S3 client. It is retired on sign-out or when the provider's identity
+ * changes; from then on its credentials provider refuses with SignedOutError.
+ */
+interface Session {
+  /** Provider generation, identity, bucket, prefix and endpoint the client was made for. */
+  readonly key: string;
+  readonly generation: number | undefined;
+  readonly client: S3Client;
+  retired: boolean;
+  /** Controllers of this session's running uploads, aborted on retirement. */
+  readonly uploads: Set<AbortController>;
+  /**
+   * The credentials last handed to this client. Kept only so that uploads stopped by a sign-out can
+   * abort their multipart upload as the user who started it; dropped when they are done.
+   */
+  last: AwsCredentialIdentity | undefined;
+}
+
+function sessionKey(grant: Grant, generation: number | undefined): string {
+  return JSON.stringify([
+    generation ?? null,
+    grant.identityId,
+    grant.bucket,
+    grant.prefix,
+    grant.region,
+    grant.endpoint ?? null,
+    grant.forcePathStyle ?? null,
+  ]);
+}
+
 function toStorageError(err: unknown, action: string, key: string): unknown {
   if (err instanceof KeyholeClientError) return err;
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
@@ -135,35 +168,115 @@ export function createStorage(options: StorageOptions) {
     throw new RangeError('options.queueSize must be an integer from 1 to 64');
   const credentials = options.credentials;
   const extra = { ...options.s3 };
-  let clientFor: { key: string; client: S3Client } | undefined;
+  let session: Session | undefined;
+  /** Counts storage sign-outs, so an operation that straddles one is stopped. */
+  let signOuts = 0;
   const multipart = new MultipartWatcher();
 
-  async function context(): Promise<{ client: S3Client; grant: Grant }> {
+  function makeClient(
+    grant: Grant,
+    creds: AwsCredentialIdentity | ((o?: { forceRefresh?: boolean }) => Promise<AwsCredentialIdentity>),
+  ): S3Client {
+    const client = new S3Client({
+      // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
+      ...(grant.endpoint
+        ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : {}),
+      ...extra,
+      region: grant.region,
+      credentials: creds,
+      ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
+    });
+    client.middlewareStack.use(aclGuard);
+    client.middlewareStack.use(multipart.plugin);
+    return client;
+  }
+
+  /** Stops a session: its client refuses from now on, its uploads are aborted. Idempotent. */
+  function retire(s: Session): void {
+    if (session === s) session = undefined;
+    if (s.retired) return;
+    s.retired = true;
+    for (const controller of s.uploads) controller.abort();
+    if (s.uploads.size === 0) finish(s);
+  }
+
+  /** Once a retired session has no upload left to clean up: forget its keys, close its sockets. */
+  function finish(s: Session): void {
+    s.last = undefined;
+    s.client.destroy();
+  }
+
+  function openSession(grant: Grant, key: string, generation: number | undefined): Session {
+    // The SDK would cache whatever identity the provider gives until ~5 min before expiry (see
+    // `memoized` in credentials.ts for the file and line); `memoized: true` makes it ask this
+    // function on every request instead, so the session's state is checked before each signature.
+    const bound = Object.assign(
+      async (o?: { forceRefresh?: boolean }): Promise<BrokerCredentials> => {
+        if (!s.retired && credentials.generation !== s.generation) retire(s);
+        if (s.retired) throw new SignedOutError();
+        const [creds, current] = await Promise.all([
+          credentials(o?.forceRefresh ? { forceRefresh: true } : undefined),
+          credentials.grant(),
+        ]);
+        if (
+          s.retired ||
+          credentials.generation !== s.generation ||
+          sessionKey(current, credentials.generation) !== s.key
+        ) {
+          // Signed out, or the provider now speaks for someone else (credentials.clear() and a new
+          // getToken): this client must not sign with the new user's keys, nor keep the old ones.
+          retire(s);
+          throw new SignedOutError();
+        }
+        s.last = creds;
+        return creds;
+      },
+      { memoized: true },
+    );
+    const s: Session = {
+      key,
+      generation,
+      client: makeClient(grant, bound),
+      retired: false,
+      uploads: new Set(),
+      last: undefined,
+    };
+    return s;
+  }
+
+  function signOut(): void {
+    signOuts++;
+    credentials.clear();
+    if (session) retire(session);
+  }
+
+  async function context(): Promise<{ session: Session; client: S3Client; grant: Grant }> {
+    const generation = credentials.generation;
+    const epoch = signOuts;
     const grant = await credentials.grant();
-    const id = `${grant.region}|${grant.endpoint ?? ''}|${String(grant.forcePathStyle)}`;
-    if (clientFor?.key !== id) {
-      clientFor?.client.destroy();
-      const client = new S3Client({
-        // Non-AWS backends (Ceph RGW) reject the aws-chunked trailing checksums newer SDKs send.
-        ...(grant.endpoint
-          ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-          : {}),
-        ...extra,
-        region: grant.region,
-        credentials,
-        ...(grant.endpoint ? { endpoint: grant.endpoint, forcePathStyle: grant.forcePathStyle ?? true } : {}),
-      });
-      client.middlewareStack.use(multipart.plugin);
-      clientFor = { key: id, client };
+    if (credentials.generation !== generation || signOuts !== epoch) {
+      throw new SignedOutError('signed out while the operation was starting');
     }
-    return { client: clientFor.client, grant };
+    const key = sessionKey(grant, generation);
+    if (session?.key !== key) {
+      if (session) retire(session);
+      session = openSession(grant, key, generation);
+    }
+    return { session, client: session.client, grant };
   }
 
   return {
     /** The current grant: bucket, prefix, access, region. */
     grant: () => credentials.grant(),
 
-    /** The S3 client in use, for calls this object does not wrap. */
+    /**
+     * The current user's S3 client, for calls this object does not wrap. It is bound to that user:
+     * after {@link signOut} (or `credentials.clear()`, or when the provider's identity changes) every
+     * request through it rejects with {@link SignedOutError} (code `signed_out`) before anything is
+     * signed. So a kept reference can neither read the previous user's data nor act with the next
+     * user's keys: call `client()` again after a sign-in. Middleware you add is not carried over.
+     */
     client: async () => (await context()).client,
 
     /**
@@ -171,7 +284,7 @@ export function createStorage(options: StorageOptions) {
      * A failed or cancelled multipart upload is aborted on S3, so no parts or half-object remain.
      */
     async upload(key: string, body: UploadBody, opts: UploadOptions = {}): Promise<UploadResult> {
-      const { client, grant } = await context();
+      const { session: s, client, grant } = await context();
       const Key = fullKey(grant.prefix, key);
       if (opts.signal?.aborted)
         throw new StorageError('aborted', `upload of "${key}" was cancelled`, 'AbortError', undefined);
@@ -205,6 +318,7 @@ export function createStorage(options: StorageOptions) {
       }
       const watch = multipart.watch(grant.bucket, Key);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      s.uploads.add(controller);
       try {
         const out = await upload.done();
         return { key, fullKey: Key, bucket: grant.bucket, etag: out.ETag };
@@ -213,17 +327,26 @@ export function createStorage(options: StorageOptions) {
         // failed or cancelled upload leaves neither parts nor a half-object behind.
         controller.abort();
         await watch.settled();
+        // Stopped by a sign-out: the session's client refuses now, so abort the multipart upload
+        // with a one-off client holding the keys this upload was signed with, then drop it.
+        const signedOut = s.retired;
+        const cleaner = signedOut && s.last && watch.open().length > 0 ? makeClient(grant, s.last) : undefined;
         const cleanup = await Promise.allSettled(
           watch
             .open()
-            .map((UploadId) => client.send(new AbortMultipartUploadCommand({ Bucket: grant.bucket, Key, UploadId }))),
+            .map((UploadId) =>
+              (cleaner ?? client).send(new AbortMultipartUploadCommand({ Bucket: grant.bucket, Key, UploadId })),
+            ),
         );
+        cleaner?.destroy();
         const cancelled = opts.signal?.aborted === true;
-        const failure = toStorageError(
-          cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err }) : err,
-          'upload',
-          key,
-        );
+        const failure = signedOut
+          ? new SignedOutError(`upload of "${key}" was stopped: signed out`, { cause: err })
+          : toStorageError(
+              cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err }) : err,
+              'upload',
+              key,
+            );
         const stranded = watch.open();
         if (stranded.length > 0) {
           const why = cleanup.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -239,6 +362,8 @@ export function createStorage(options: StorageOptions) {
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
         watch.release();
+        s.uploads.delete(controller);
+        if (s.retired && s.uploads.size === 0) finish(s);
       }
     },
 
@@ -348,12 +473,38 @@ export function createStorage(options: StorageOptions) {
       }
     },
 
-    /** Forgets credentials and the S3 client, e.g. on sign-out. */
-    clear(): void {
-      credentials.clear();
-      clientFor?.client.destroy();
-      clientFor = undefined;
-    },
+    /**
+     * Signs out, in one call. Afterwards nothing this object or its clients send is signed with the
+     * previous user's keys, and nothing started for that user goes on with the next user's:
+     *
+     * - forgets the cached credentials and grant (`credentials.clear()`); the next operation fetches
+     *   new ones with `getToken`, so make `getToken` answer for the new user (or throw) first;
+     * - retires the S3 client: requests through it, including a `client()` reference kept by the
+     *   caller, reject with {@link SignedOutError} (code `signed_out`);
+     * - stops the running uploads: they reject with `SignedOutError`, and a started multipart upload
+     *   is aborted on S3 with the keys it was signed with, which are then forgotten;
+     * - makes an operation that was still starting (fetching credentials) reject with `SignedOutError`.
+     *
+     * Requests already signed run to completion with the old keys. Credentials the broker issued stay
+     * valid until they expire; they cannot be revoked. `credentials.clear()` alone has the same effect
+     * on this object's clients and operations, noticed at their next request; `signOut()` also stops
+     * uploads at once.
+     *
+     * @example
+     * ```ts
+     * let jwt = await signIn('alice')
+     * const storage = createStorage({ credentials: brokerCredentials({ brokerUrl, getToken: () => jwt }) })
+     * await storage.upload('notes.txt', 'from alice')
+     *
+     * storage.signOut() // alice's keys, S3 client and uploads are gone
+     * jwt = await signIn('bob')
+     * await storage.upload('notes.txt', 'from bob') // bob's keys, bob's prefix
+     * ```
+     */
+    signOut,
+
+    /** The same as {@link signOut}, kept for existing callers. */
+    clear: signOut,
   };
 }
 

@@ -2,20 +2,24 @@ import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { createDevLogin, DEV_AUDIENCE, DEV_ISSUER } from './auth/dev-login.js';
+import { createDevLogin, DEV_AUDIENCE, DEV_ISSUER, DEV_NAMESPACE, isLoopbackPeer } from './auth/dev-login.js';
+import type { BucketInspector } from './bucket-safety.js';
 import { createTokenVerifier, type TrustedIssuer } from './auth/verify-token.js';
 import { CredentialCache } from './credential-cache.js';
 import { KeyholeError } from './errors.js';
 import { compileGrants, resolveGrant, type GrantRule } from './grants.js';
 import { bearerToken } from './http/bearer.js';
-import { errorHandler, notFound, sendError, toKeyholeError } from './http/errors.js';
+import { errorHandler, notFound, toKeyholeError } from './http/errors.js';
 import { clientAddressKey, RateLimiter, type RateLimit } from './http/rate-limit.js';
+import { checkTrustProxy, type TrustProxy } from './http/trust-proxy.js';
+import { readiness } from './http/readiness.js';
 import { parseCredentialsBody } from './http/request-body.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { buildSessionPolicy } from './policy/session-policy.js';
 import { checkIssuerSeparation } from './policy/issuer-separation.js';
 import { sessionNameFor } from './policy/session-name.js';
+import { sessionRestrictions } from './policy/session-restrictions.js';
 import type { CredentialVendor } from './vendors/vendor.js';
 
 /**
@@ -27,6 +31,8 @@ export interface BrokerOptions {
   readonly issuers?: readonly TrustedIssuer[];
   /** Clock tolerance for `exp`/`nbf`, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number;
+  /** Longest accepted token lifetime (`exp` ahead, `iat` behind), in seconds. Default 86400. */
+  readonly maxTokenAgeSeconds?: number;
   /** Longest accepted bearer token, in bytes. Default 8192. */
   readonly maxTokenBytes?: number;
   /** Grant rules; the first whose `when` matches the caller's claims applies. */
@@ -41,14 +47,28 @@ export interface BrokerOptions {
   readonly forcePathStyle?: boolean;
   /** Credential lifetime in seconds, 900 to 43200. Default 900. */
   readonly durationSeconds?: number;
-  /** Mount POST /v1/dev/token, signing tokens for any subject. Local development only. Default false. */
+  /**
+   * Mount POST /v1/dev/token, signing tokens for any subject, for loopback callers only. Local
+   * development only: refused together with `issuers`. Dev identities get prefixes of their own
+   * (`dev-<sub>`), and their extra claims never match a grant rule's `when`. Default false.
+   */
   readonly devLogin?: boolean;
   /** Browser origins allowed to call the broker (exact match). Default: none. */
   readonly corsOrigins?: readonly string[];
   /** Per-subject and per-address limits, or false to disable. Default 60/min per subject, 600/min per address. */
   readonly rateLimit?: false | { readonly perSubject?: RateLimit | false; readonly perAddress?: RateLimit | false };
-  /** Express `trust proxy` setting, for the client address behind a load balancer. Default false. */
-  readonly trustProxy?: boolean | number | string;
+  /**
+   * Which proxies may report the client address in `X-Forwarded-For`: their number (hops in front
+   * of the broker) or their addresses/CIDRs. `true` is refused: it trusts what the client writes.
+   * Default false (the TCP peer is the client).
+   */
+  readonly trustProxy?: TrustProxy;
+  /**
+   * How `/readyz` learns whether the grants' buckets let a vended credential publish objects
+   * through ACLs: a {@link BucketInspector} (`createBucketInspector(...)`), or `'accept-risk'` to
+   * become ready without that guarantee. Default: unchecked, and `/readyz` answers 503.
+   */
+  readonly bucketCheck?: BucketInspector | 'accept-risk';
   /** Reuse identical credentials while half their lifetime remains. Default `{ maxEntries: 10000 }`. */
   readonly credentialCache?: false | { readonly maxEntries: number };
   /** Serve Prometheus metrics at GET /metrics. Default false. */
@@ -129,6 +149,17 @@ export function createBroker(options: BrokerOptions): Express {
   if (cacheOption !== false && (!Number.isInteger(cacheOption.maxEntries) || cacheOption.maxEntries < 1)) {
     throw new RangeError('options.credentialCache.maxEntries must be a positive integer');
   }
+  const trustProxy = checkTrustProxy(options.trustProxy, 'options.trustProxy');
+  const bucketCheck = options.bucketCheck;
+  if (bucketCheck !== undefined && bucketCheck !== 'accept-risk' && typeof bucketCheck !== 'function') {
+    throw new TypeError('options.bucketCheck must be a bucket inspector (createBucketInspector(...)) or "accept-risk"');
+  }
+  if (options.devLogin === true && (options.issuers?.length ?? 0) > 0) {
+    throw new TypeError(
+      'options.devLogin cannot be combined with options.issuers: dev login signs in anyone as anyone, ' +
+        'so it would reach real users; run a separate local broker for development',
+    );
+  }
   const devLogin = options.devLogin === true ? createDevLogin() : undefined;
   const issuers: TrustedIssuer[] = [...(options.issuers ?? [])];
   if (devLogin)
@@ -139,10 +170,12 @@ export function createBroker(options: BrokerOptions): Express {
     options.issuers?.length ?? 0,
     rules.flatMap((r) => r.scopes.map((s) => s.template)),
   );
+  vendor.checkGrants?.(options.grants);
   const verify = createTokenVerifier({
     issuers,
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
     ...(options.maxTokenBytes !== undefined ? { maxTokenBytes: options.maxTokenBytes } : {}),
+    ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds: options.maxTokenAgeSeconds } : {}),
   });
   const logger = options.logger ?? createLogger();
   const cache = cacheOption === false ? undefined : new CredentialCache(cacheOption.maxEntries);
@@ -153,7 +186,7 @@ export function createBroker(options: BrokerOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', options.trustProxy ?? false);
+  app.set('trust proxy', trustProxy);
   app.locals.keyhole = { vendor, metrics, cache };
 
   app.use((req, res, next) => {
@@ -183,33 +216,15 @@ export function createBroker(options: BrokerOptions): Express {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
 
-  // Readiness asks STS; cache the answer briefly and share one probe between concurrent checks.
-  let ready: { at: number; error?: KeyholeError } | undefined;
-  let probing: Promise<void> | undefined;
-  app.get('/readyz', async (_req, res) => {
-    if (!ready || Date.now() - ready.at > 5000) {
-      probing ??= vendor
-        .ping()
-        .then(
-          () => void (ready = { at: Date.now() }),
-          (err: unknown) =>
-            void (ready = {
-              at: Date.now(),
-              error:
-                err instanceof KeyholeError
-                  ? err
-                  : new KeyholeError('not_ready', 503, 'vendor check failed', { cause: err }),
-            }),
-        )
-        .finally(() => (probing = undefined));
-      await probing;
-    }
-    if (ready?.error) {
-      sendError(res, 503, ready.error.code, ready.error.message);
-      return;
-    }
-    res.set('Cache-Control', 'no-store').json({ status: 'ready', vendor: vendor.kind });
+  const ready = readiness({
+    vendor,
+    durationSeconds,
+    buckets: [...new Set(rules.map((r) => r.bucket))],
+    bucketCheck,
+    logger,
   });
+  void ready.checkBuckets();
+  app.get('/readyz', ready.handler);
 
   if (options.metrics) {
     app.get('/metrics', async (_req, res) => {
@@ -223,6 +238,10 @@ export function createBroker(options: BrokerOptions): Express {
       'POST /v1/dev/token is enabled: anyone can sign in as anyone. Local development only.',
     );
     app.post('/v1/dev/token', json, async (req, res) => {
+      // The TCP peer, not req.ip: a trusted proxy's X-Forwarded-For must not make a remote caller local.
+      if (!isLoopbackPeer(req.socket.remoteAddress)) {
+        throw new KeyholeError('dev_login_remote', 403, 'dev login answers loopback callers only');
+      }
       const token = await devLogin.mint(req.body);
       res.set('Cache-Control', 'no-store').json({ token });
     });
@@ -249,7 +268,12 @@ export function createBroker(options: BrokerOptions): Express {
     let subject: string | undefined;
     try {
       addressLimiter?.hit(clientAddressKey(req.ip), 'client address');
-      const claims = await verify(bearerToken(req));
+      const verified = await verify(bearerToken(req));
+      const dev = verified.iss === DEV_ISSUER;
+      // A dev identity keeps only who it is: claims it chose itself never satisfy a grant's `when`.
+      const claims = dev ? { iss: DEV_ISSUER, sub: verified.sub, exp: verified.exp } : verified;
+      const issuer = claims.iss ?? '';
+      const namespace = dev ? DEV_NAMESPACE : '';
       subject = claims.sub;
       subjectLimiter?.hit(`sub:${claims.iss}:${claims.sub}`, 'subject');
       const length = Number(req.get('content-length') ?? 0);
@@ -262,22 +286,31 @@ export function createBroker(options: BrokerOptions): Express {
         );
       }
       const { access } = parseCredentialsBody(req.body);
-      const identityId = await vendor.identityIdFor(claims.sub);
-      const resolved = resolveGrant(rules, claims, access, identityId);
+      const identityId = await vendor.identityIdFor(claims.sub, issuer);
+      const resolved = resolveGrant(rules, claims, access, identityId, namespace);
+      const restrictions = sessionRestrictions(resolved.session, req.ip, claims.exp);
       const scoped = vendor.scopeGrant
-        ? vendor.scopeGrant(resolved.bucket, resolved.scopes, identityId)
-        : { scopes: resolved.scopes, policy: buildSessionPolicy(resolved.bucket, resolved.scopes) };
+        ? vendor.scopeGrant(resolved.bucket, resolved.scopes, identityId, restrictions)
+        : { scopes: resolved.scopes, policy: buildSessionPolicy(resolved.bucket, resolved.scopes, restrictions) };
       const grant = { ...resolved, scopes: scoped.scopes };
       const policy = scoped.policy;
-      const sessionName = sessionNameFor(claims.sub);
-      const issue = () => vendor.issue({ subject: claims.sub, identityId, sessionName, policy, durationSeconds });
-      const { credentials, cached } = cache
+      const sessionName = sessionNameFor(namespace + claims.sub, issuer);
+      const issue = () =>
+        vendor.issue({ subject: claims.sub, issuer, identityId, sessionName, policy, durationSeconds });
+      // Everything that shapes the credential is in the key: two callers, or one caller asking for
+      // less, never share an STS session.
+      const { credentials: issued, cached } = cache
         ? await cache.get(
-            CredentialCache.keyFor([vendor.kind, identityId, sessionName, policy, String(durationSeconds)]),
+            CredentialCache.keyFor([vendor.kind, issuer, identityId, sessionName, policy, String(durationSeconds)]),
             durationSeconds,
             issue,
           )
         : { credentials: await issue(), cached: false };
+      // The policy stops the credentials at the token's expiry; say so, so clients refresh in time.
+      const bounded = vendor.appliesSessionPolicy !== false && restrictions.notAfter !== undefined;
+      const expiration =
+        bounded && restrictions.notAfter! < issued.expiration ? restrictions.notAfter! : issued.expiration;
+      const credentials = { ...issued, expiration };
       const primary = grant.scopes[0]!;
       logger.info({
         event: 'credentials.issued',
@@ -285,6 +318,7 @@ export function createBroker(options: BrokerOptions): Express {
         sub: claims.sub,
         iss: claims.iss,
         identityId,
+        sourceIp: restrictions.sourceCidr,
         bucket: grant.bucket,
         prefix: primary.prefix,
         access: grant.access,

@@ -3,12 +3,16 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_ALGORITHMS, type TrustedIssuer } from './auth/verify-token.js';
 import type { BrokerOptions } from './broker.js';
+import { isLoopbackHost } from './auth/dev-login.js';
+import type { BucketInspectorOptions } from './bucket-safety.js';
 import { ConfigError } from './errors.js';
+import { checkTrustProxy } from './http/trust-proxy.js';
 import { compileGrants, type GrantRule } from './grants.js';
 import { ALL_ACCESS, type Access } from './policy/access.js';
 import type { RateLimit } from './http/rate-limit.js';
 import type { StsVendorOptions } from './vendors/sts.js';
 import type { CognitoVendorOptions } from './vendors/cognito.js';
+import { unconfinedPrefix, unconfinedPrefixReason } from './vendors/cognito-grants.js';
 
 /** Everything `npm run broker` needs, parsed from the environment. */
 export interface KeyholeConfig {
@@ -17,7 +21,9 @@ export interface KeyholeConfig {
   readonly logLevel: string;
   readonly vendor:
     ({ readonly kind: 'sts' } & StsVendorOptions) | ({ readonly kind: 'cognito' } & CognitoVendorOptions);
-  readonly broker: Omit<BrokerOptions, 'vendor' | 'logger'>;
+  readonly broker: Omit<BrokerOptions, 'vendor' | 'logger' | 'bucketCheck'>;
+  /** How `/readyz` checks the buckets' ACL settings: with the broker's own S3 access, or not at all. */
+  readonly bucketCheck: BucketInspectorOptions | 'accept-risk';
 }
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -122,10 +128,19 @@ const schema = {
   KEYHOLE_CORS_ORIGINS: list.default([]),
   KEYHOLE_RATE_LIMIT_SUBJECT: z.string().default('60/60').pipe(rate),
   KEYHOLE_RATE_LIMIT_ADDRESS: z.string().default('600/60').pipe(rate),
-  KEYHOLE_TRUST_PROXY: z
+  KEYHOLE_TRUST_PROXY: z.string().optional(),
+  KEYHOLE_MAX_TOKEN_AGE_SECONDS: int(60, 31_536_000).default(86400),
+  KEYHOLE_BIND_SOURCE_IP: z
     .string()
-    .regex(/^(true|false|\d+|[\w.:/,\s-]+)$/)
+    .regex(
+      /^(off|on|\d{1,2},\d{1,3})$/,
+      'expected "off", "on" (exact address) or "IPV4_BITS,IPV6_BITS" such as "24,64"',
+    )
     .optional(),
+  KEYHOLE_ALLOW_PRESIGNED_URLS: flag.default(false),
+  KEYHOLE_ALLOW_TAGGING: flag.default(false),
+  KEYHOLE_EXPIRE_WITH_TOKEN: flag.default(true),
+  KEYHOLE_ACCEPT_PUBLIC_ACL_RISK: flag.default(false),
   KEYHOLE_METRICS: flag.default(false),
   NODE_ENV: z.string().optional(),
 } as const;
@@ -139,6 +154,19 @@ const grantsSchema = z.array(
     scopes: z.array(
       z.strictObject({ prefix: z.string(), access: z.array(z.enum(ALL_ACCESS as [Access, ...Access[]])) }),
     ),
+    session: z
+      .strictObject({
+        bindSourceIp: z
+          .union([
+            z.boolean(),
+            z.strictObject({ ipv4PrefixLength: z.number().optional(), ipv6PrefixLength: z.number().optional() }),
+          ])
+          .optional(),
+        allowPresignedUrls: z.boolean().optional(),
+        allowTagging: z.boolean().optional(),
+        expireWithToken: z.boolean().optional(),
+      })
+      .optional(),
   }),
 );
 
@@ -240,8 +268,23 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
   }
   const c = out as Parsed;
 
-  if (c.KEYHOLE_DEV_LOGIN && c.NODE_ENV === 'production') {
-    throw new ConfigError('KEYHOLE_DEV_LOGIN', 'must not be enabled when NODE_ENV=production');
+  if (c.KEYHOLE_DEV_LOGIN) {
+    // Dev login signs in anyone as anyone: it must never sit next to real users or face a network.
+    if (c.NODE_ENV === 'production') {
+      throw new ConfigError('KEYHOLE_DEV_LOGIN', 'must not be enabled when NODE_ENV=production');
+    }
+    if (c.KEYHOLE_JWT_ISSUER !== undefined) {
+      throw new ConfigError(
+        'KEYHOLE_DEV_LOGIN',
+        'must not be enabled together with KEYHOLE_JWT_ISSUER: anyone could sign in as your real users; unset one of them',
+      );
+    }
+    if (!isLoopbackHost(c.KEYHOLE_HOST)) {
+      throw new ConfigError(
+        'KEYHOLE_DEV_LOGIN',
+        `needs a loopback KEYHOLE_HOST (127.0.0.1, ::1 or localhost), not "${c.KEYHOLE_HOST}": dev login must not be reachable from the network`,
+      );
+    }
   }
   const issuers: TrustedIssuer[] = [];
   if (c.KEYHOLE_JWT_ISSUER !== undefined) {
@@ -283,7 +326,27 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
     grants = parsed.data as GrantRule[];
   } else {
     const bucket = need(c.KEYHOLE_BUCKET, 'KEYHOLE_BUCKET', '(or KEYHOLE_GRANTS)');
-    grants = [{ bucket, scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS }] }];
+    const bind = c.KEYHOLE_BIND_SOURCE_IP;
+    grants = [
+      {
+        bucket,
+        scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS }],
+        session: {
+          bindSourceIp:
+            bind === undefined || bind === 'off'
+              ? false
+              : bind === 'on'
+                ? true
+                : {
+                    ipv4PrefixLength: Number(bind.split(',')[0]),
+                    ipv6PrefixLength: Number(bind.split(',')[1]),
+                  },
+          allowPresignedUrls: c.KEYHOLE_ALLOW_PRESIGNED_URLS,
+          allowTagging: c.KEYHOLE_ALLOW_TAGGING,
+          expireWithToken: c.KEYHOLE_EXPIRE_WITH_TOKEN,
+        },
+      },
+    ];
   }
   try {
     compileGrants(grants, 'grants');
@@ -296,6 +359,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
           : 'KEYHOLE_BUCKET';
     throw new ConfigError(variable, (err as Error).message.replace(/^grants\[0\]\.(scopes\[0\]\.prefix: )?/, ''));
   }
+  if (c.KEYHOLE_VENDOR === 'cognito' && c.KEYHOLE_COGNITO_MODE === 'enhanced') {
+    const unconfined = unconfinedPrefix(grants);
+    if (unconfined) {
+      const fromGrants = c.KEYHOLE_GRANTS !== undefined;
+      throw new ConfigError(
+        fromGrants ? 'KEYHOLE_GRANTS' : 'KEYHOLE_PREFIX_TEMPLATE',
+        (fromGrants ? `[${unconfined.rule}.scopes.${unconfined.scope}.prefix] ` : '') +
+          `"${unconfined.prefix}" ${unconfinedPrefixReason('KEYHOLE_COGNITO_MODE=basic')}`,
+      );
+    }
+  }
 
   const region = need(c.AWS_REGION, 'AWS_REGION', 'for STS and for clients');
   if ((c.KEYHOLE_BROKER_ACCESS_KEY_ID === undefined) !== (c.KEYHOLE_BROKER_SECRET_ACCESS_KEY === undefined)) {
@@ -304,16 +378,16 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
       'set both KEYHOLE_BROKER_ACCESS_KEY_ID and KEYHOLE_BROKER_SECRET_ACCESS_KEY, or neither (to use the AWS default credential chain)',
     );
   }
-  const trustProxy =
-    c.KEYHOLE_TRUST_PROXY === undefined
-      ? false
-      : c.KEYHOLE_TRUST_PROXY === 'true'
-        ? true
-        : c.KEYHOLE_TRUST_PROXY === 'false'
-          ? false
-          : /^\d+$/.test(c.KEYHOLE_TRUST_PROXY)
-            ? Number(c.KEYHOLE_TRUST_PROXY)
-            : c.KEYHOLE_TRUST_PROXY;
+  let trustProxy: ReturnType<typeof checkTrustProxy>;
+  try {
+    const raw = c.KEYHOLE_TRUST_PROXY?.trim();
+    trustProxy = checkTrustProxy(
+      raw === undefined || raw === 'false' ? false : raw === 'true' ? true : /^\d+$/.test(raw) ? Number(raw) : raw,
+      'KEYHOLE_TRUST_PROXY',
+    );
+  } catch (err) {
+    throw new ConfigError('KEYHOLE_TRUST_PROXY', (err as Error).message.replace(/^KEYHOLE_TRUST_PROXY /, ''));
+  }
 
   return {
     port: c.PORT,
@@ -323,6 +397,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
     broker: {
       issuers,
       clockToleranceSeconds: c.KEYHOLE_CLOCK_TOLERANCE_SECONDS,
+      maxTokenAgeSeconds: c.KEYHOLE_MAX_TOKEN_AGE_SECONDS,
       maxTokenBytes: c.KEYHOLE_MAX_TOKEN_BYTES,
       grants,
       region,
@@ -335,5 +410,24 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): KeyholeConf
       trustProxy,
       metrics: c.KEYHOLE_METRICS,
     },
+    bucketCheck: c.KEYHOLE_ACCEPT_PUBLIC_ACL_RISK
+      ? 'accept-risk'
+      : {
+          region,
+          ...(c.KEYHOLE_S3_ENDPOINT ? { endpoint: c.KEYHOLE_S3_ENDPOINT } : {}),
+          ...(c.KEYHOLE_S3_FORCE_PATH_STYLE !== undefined
+            ? { forcePathStyle: c.KEYHOLE_S3_FORCE_PATH_STYLE }
+            : c.KEYHOLE_S3_ENDPOINT
+              ? { forcePathStyle: true }
+              : {}),
+          ...(c.KEYHOLE_BROKER_ACCESS_KEY_ID
+            ? {
+                credentials: {
+                  accessKeyId: c.KEYHOLE_BROKER_ACCESS_KEY_ID,
+                  secretAccessKey: c.KEYHOLE_BROKER_SECRET_ACCESS_KEY!,
+                },
+              }
+            : {}),
+        },
   };
 }

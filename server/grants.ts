@@ -24,18 +24,93 @@ export interface GrantRule {
   readonly when?: Readonly<Record<string, string | number | boolean>>;
   readonly bucket: string;
   readonly scopes: readonly ScopeRule[];
+  /** How the credentials are hardened beyond their scopes. Defaults are the safe choice. */
+  readonly session?: SessionOptions;
+}
+
+/**
+ * Per-grant session hardening. Each field becomes a condition or a Deny in the session policy.
+ *
+ * @example
+ * ```ts
+ * { bindSourceIp: { ipv4PrefixLength: 24, ipv6PrefixLength: 64 }, allowPresignedUrls: false }
+ * ```
+ */
+export interface SessionOptions {
+  /**
+   * Only the address the broker saw may use the credentials (`aws:SourceIp`): `true` for that exact
+   * address, or prefix lengths to allow its network (mobile clients change address within one).
+   * Default false. Needs the broker to see the client's real address (`trustProxy`).
+   */
+  readonly bindSourceIp?: boolean | { readonly ipv4PrefixLength?: number; readonly ipv6PrefixLength?: number };
+  /** Let the credentials sign presigned URLs. Default false (denied on AWS; RGW cannot deny them). */
+  readonly allowPresignedUrls?: boolean;
+  /** Let writes set object tags (`x-amz-tagging`). Default false. */
+  readonly allowTagging?: boolean;
+  /** Credentials stop working when the caller's token expires (`aws:CurrentTime`). Default true. */
+  readonly expireWithToken?: boolean;
+}
+
+/** {@link SessionOptions} with every default applied. */
+export interface ResolvedSessionOptions {
+  readonly bindSourceIp: false | { readonly ipv4PrefixLength: number; readonly ipv6PrefixLength: number };
+  readonly allowPresignedUrls: boolean;
+  readonly allowTagging: boolean;
+  readonly expireWithToken: boolean;
 }
 
 /** A grant resolved for one caller: concrete prefixes. */
 export interface ResolvedGrant {
   readonly bucket: string;
   readonly scopes: readonly Scope[];
+  readonly session: ResolvedSessionOptions;
 }
 
 interface CompiledRule {
   readonly when: GrantRule['when'];
   readonly bucket: string;
   readonly scopes: readonly { template: PrefixTemplate; access: readonly Access[] }[];
+  readonly session: ResolvedSessionOptions;
+}
+
+const SESSION_KEYS = ['bindSourceIp', 'allowPresignedUrls', 'allowTagging', 'expireWithToken'];
+
+function prefixLength(value: unknown, max: number, at: string): number {
+  if (value === undefined) return max;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > max) {
+    throw new RangeError(`${at} must be an integer from 0 to ${max}`);
+  }
+  return value as number;
+}
+
+function compileSession(session: SessionOptions | undefined, at: string): ResolvedSessionOptions {
+  if (session !== undefined && (typeof session !== 'object' || session === null)) {
+    throw new TypeError(`${at} must be an object`);
+  }
+  const s = session ?? {};
+  const unknown = Object.keys(s).filter((k) => !SESSION_KEYS.includes(k));
+  if (unknown.length > 0) {
+    throw new TypeError(`${at} has unknown option "${unknown[0]}"; expected one of ${SESSION_KEYS.join(', ')}`);
+  }
+  for (const key of ['allowPresignedUrls', 'allowTagging', 'expireWithToken'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw new TypeError(`${at}.${key} must be a boolean`);
+  }
+  let bind: ResolvedSessionOptions['bindSourceIp'] = false;
+  if (s.bindSourceIp === true) bind = { ipv4PrefixLength: 32, ipv6PrefixLength: 128 };
+  else if (typeof s.bindSourceIp === 'object' && s.bindSourceIp !== null) {
+    bind = {
+      ipv4PrefixLength: prefixLength(s.bindSourceIp.ipv4PrefixLength, 32, `${at}.bindSourceIp.ipv4PrefixLength`),
+      ipv6PrefixLength: prefixLength(s.bindSourceIp.ipv6PrefixLength, 128, `${at}.bindSourceIp.ipv6PrefixLength`),
+    };
+  } else if (s.bindSourceIp !== undefined && s.bindSourceIp !== false) {
+    throw new TypeError(`${at}.bindSourceIp must be a boolean or { ipv4PrefixLength, ipv6PrefixLength }`);
+  }
+  return Object.freeze({
+    bindSourceIp: bind,
+    allowPresignedUrls: s.allowPresignedUrls ?? false,
+    allowTagging: s.allowTagging ?? false,
+    expireWithToken: s.expireWithToken ?? true,
+  });
 }
 
 // S3 bucket naming rules (the subset valid everywhere): 3-63 chars, lowercase, digits, '.', '-'.
@@ -70,7 +145,8 @@ export function compileGrants(rules: readonly GrantRule[], path = 'options.grant
         }
         return { template, access: canonicalAccess(scope.access) };
       });
-      return Object.freeze({ when: rule.when ? { ...rule.when } : undefined, bucket: rule.bucket, scopes });
+      const session = compileSession(rule.session, `${at}.session`);
+      return Object.freeze({ when: rule.when ? { ...rule.when } : undefined, bucket: rule.bucket, scopes, session });
     }),
   );
 }
@@ -92,6 +168,7 @@ export function resolveGrant(
   claims: Readonly<Record<string, unknown>>,
   requested: readonly Access[] | undefined,
   identityId?: string,
+  namespace = '',
 ): ResolvedGrant & { readonly access: readonly Access[] } {
   const rule = rules.find((r) => matches(r.when, claims));
   if (!rule) throw new ForbiddenError('no_grant', 'no grant applies to this identity');
@@ -105,9 +182,14 @@ export function resolveGrant(
   const want = new Set(requested ?? granted);
   const scopes = rule.scopes
     .map((s) => ({
-      prefix: renderPrefix(s.template, claims, identityId === undefined ? {} : { identityId }),
+      prefix: renderPrefix(s.template, claims, identityId === undefined ? {} : { identityId }, namespace),
       access: s.access.filter((a) => want.has(a)),
     }))
     .filter((s) => s.access.length > 0);
-  return { bucket: rule.bucket, scopes, access: canonicalAccess(scopes.flatMap((s) => s.access)) };
+  return {
+    bucket: rule.bucket,
+    scopes,
+    session: rule.session,
+    access: canonicalAccess(scopes.flatMap((s) => s.access)),
+  };
 }

@@ -22,14 +22,28 @@ export { createStsVendor, type StsVendorOptions } from './vendors/sts.js';
 export {
   createCognitoVendor,
   cognitoScopes,
+  developerUserIdentifier,
   toCognitoError,
   COGNITO_ID,
   type CognitoVendorOptions,
   type CognitoMode,
 } from './vendors/cognito.js';
 export type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendors/vendor.js';
-export type { GrantRule, ScopeRule } from './grants.js';
+export type { GrantRule, ScopeRule, SessionOptions } from './grants.js';
 export type { Access } from './policy/access.js';
 export type { RateLimit } from './http/rate-limit.js';
-export { buildSessionPolicy, MAX_SESSION_POLICY_LENGTH, type Scope } from './policy/session-policy.js';
+export {
+  buildSessionPolicy,
+  MAX_SESSION_POLICY_LENGTH,
+  type Scope,
+  type SessionRestrictions,
+} from './policy/session-policy.js';
+export {
+  createBucketInspector,
+  type BucketInspector,
+  type BucketInspectorOptions,
+  type BucketSafety,
+} from './bucket-safety.js';
+export { requiredTrustActions } from './vendors/sts.js';
+export type { TrustProxy } from './http/trust-proxy.js';
 export { createLogger } from './logger.js';

@@ -1,6 +1,7 @@
 // `npm run broker`: validates configuration, then serves the broker. A configuration error exits
 // with status 2 and one line naming the variable, never a stack trace.
 import { createBroker } from './broker.js';
+import { createBucketInspector } from './bucket-safety.js';
 import { loadConfig, withEnvFile, type KeyholeConfig } from './config.js';
 import { KeyholeError } from './errors.js';
 import { webAppFromEnv, withWebApp, type WebAppOptions } from './http/web-app.js';
@@ -16,6 +17,7 @@ try {
   app = createBroker({
     ...config.broker,
     vendor: config.vendor.kind === 'cognito' ? createCognitoVendor(config.vendor) : createStsVendor(config.vendor),
+    bucketCheck: config.bucketCheck === 'accept-risk' ? 'accept-risk' : createBucketInspector(config.bucketCheck),
     logger: createLogger(config.logLevel),
   });
   // KEYHOLE_WEB_DIR: also serve the built web app, same origin as the broker.

@@ -3,7 +3,7 @@ import type {
   CredentialsAndIdentityIdProvider,
   GetCredentialsOptions,
 } from '@aws-amplify/core';
-import { brokerCredentials, type BrokerCredentialsOptions, type Grant } from '../credentials.js';
+import { brokerCredentials, SignedOutError, type BrokerCredentialsOptions, type Grant } from '../credentials.js';
 
 /** Options for {@link createAmplifyCredentialsProvider}: the same as `brokerCredentials`. */
 export type AmplifyCredentialsOptions = BrokerCredentialsOptions;
@@ -11,7 +11,13 @@ export type AmplifyCredentialsOptions = BrokerCredentialsOptions;
 /** An Amplify JS v6 credentials provider backed by the Keyhole broker. */
 export interface KeyholeAmplifyProvider extends CredentialsAndIdentityIdProvider {
   getCredentialsAndIdentityId(options?: Partial<GetCredentialsOptions>): Promise<CredentialsAndIdentityId>;
-  /** Forgets credentials and identity (sign-out). Amplify calls it from `Auth.clearCredentials`. */
+  /**
+   * Forgets credentials and identity (sign-out). Amplify calls it from `Auth.clearCredentials`.
+   * Amplify asks the provider before every S3 request, so the next request gets the next user's
+   * credentials; a request whose credentials were being fetched during the sign-out rejects with
+   * `SignedOutError` (code `signed_out`) instead. Cancel the old user's transfers before signing out:
+   * their remaining parts would otherwise be signed with the next user's credentials.
+   */
   clearCredentialsAndIdentityId(): void;
   /** Drops the cached credentials so the next call fetches new ones, e.g. after an ExpiredToken error. */
   invalidate(): void;
@@ -50,10 +56,14 @@ export function createAmplifyCredentialsProvider(options: AmplifyCredentialsOpti
       // Both in one go, grant first: inside the refresh window the second call then joins the
       // request the first one started instead of fetching again. The identity id cannot differ
       // between the two: it changes only with the user, and clear() empties the cache for both.
+      // A clear() while they were pending could pair one user's identity id with the other's
+      // credentials (or hand the old user's to a request of the new one): refuse that.
+      const generation = broker.generation;
       const [grant, credentials] = await Promise.all([
         broker.grant(),
         broker({ forceRefresh: request?.forceRefresh === true }),
       ]);
+      if (broker.generation !== generation) throw new SignedOutError('signed out while credentials were being fetched');
       return {
         credentials: {
           accessKeyId: credentials.accessKeyId,

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, Rate } from '../format.js';
+import { escapeForTerminal, formatBytes, formatDuration, Rate } from '../format.js';
 
 /** One transfer's progress line on a terminal. */
 export interface ProgressLine {
@@ -15,6 +15,8 @@ const NONE: ProgressLine = { update() {}, end() {} };
  */
 export function progressLine(stream: NodeJS.WriteStream, label: string, enabled: boolean): ProgressLine {
   if (!enabled) return NONE;
+  // The label is a key or file name: escaped, so it cannot move the cursor or recolour the terminal.
+  const safe = escapeForTerminal(label);
   const rate = new Rate();
   let last = 0;
   let drawn = false;
@@ -30,7 +32,7 @@ export function progressLine(stream: NodeJS.WriteStream, label: string, enabled:
       const tail = total
         ? ` ${String(Math.floor((loaded / total) * 100)).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  ${speed}  ${eta}`
         : ` ${formatBytes(loaded)}  ${speed}`;
-      const name = label.length > 30 ? `…${label.slice(-29)}` : label;
+      const name = safe.length > 30 ? `…${safe.slice(-29)}` : safe;
       // A steady bar width (the tail's length varies as numbers change); 52 fits the longest tail.
       const width = Math.max(10, Math.min(30, columns - name.length - 52));
       const filled = total ? Math.round((loaded / total) * width) : 0;

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { brokerCredentials, createStorage, type Storage } from '../index.js';
-import { formatBytes } from '../format.js';
+import { escapeForTerminal, formatBytes, terminalSafeJson } from '../format.js';
+import { fullKey } from '../keys.js';
 import { parseInvocation, USAGE, type Auth, type Invocation } from './args.js';
+import { LocalWriteError, writeFileAtomically } from './atomic-file.js';
 import { classify, CliError, EXIT } from './exit-codes.js';
 import { progressLine } from './progress.js';
 
@@ -74,8 +75,18 @@ function localFileError(path: string, err: unknown, doing: string): CliError {
   return new CliError('local_file', EXIT.localFile, `cannot ${doing} "${path}": ${code}`, { cause: err });
 }
 
+/** Writes text the CLI composed itself (usage, version, JSON from `terminalSafeJson`) as it is. */
 function print(stream: Io['stdout'], text: string): void {
   stream.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+/**
+ * Writes one human-readable line. The whole line goes through `escapeForTerminal`, because keys, file
+ * names, the broker URL and broker or S3 messages end up in it: none of their control, C1 or bidi
+ * characters reach the terminal, and the line stays one line.
+ */
+function say(stream: Io['stdout'], line: string): void {
+  stream.write(escapeForTerminal(line) + '\n');
 }
 
 interface Uploaded {
@@ -99,10 +110,20 @@ async function upload(storage: Storage, inv: Invocation, io: Io, files: readonly
     if (!info.isFile()) throw new CliError('local_file', EXIT.localFile, `"${file}" is not a regular file`);
     sizes.push(info.size);
   }
+  const keys = files.map((file) => (to === undefined ? basename(file) : to.endsWith('/') ? to + basename(file) : to));
+  // Keys too, relative to an empty prefix (the grant is not known yet): a control character in a file
+  // name or in --to is refused before anything is sent. The grant's prefix is checked again on upload.
+  for (const [i, key] of keys.entries()) {
+    try {
+      fullKey('', key);
+    } catch (err) {
+      throw Object.assign(err as Error, { uploaded: [], file: files[i] });
+    }
+  }
   const showProgress = !inv.json && !inv.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true;
   const done: Uploaded[] = [];
   for (const [i, file] of files.entries()) {
-    const key = to === undefined ? basename(file) : to.endsWith('/') ? to + basename(file) : to;
+    const key = keys[i]!;
     const line = progressLine(io.stderr as NodeJS.WriteStream, key, showProgress);
     const size = sizes[i]!;
     // Small files are read whole (one PUT); larger ones stream, in parts, from disk.
@@ -119,7 +140,7 @@ async function upload(storage: Storage, inv: Invocation, io: Io, files: readonly
       });
       line.end();
       done.push({ file, key, fullKey: result.fullKey, bucket: result.bucket, size });
-      if (!inv.json) print(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
+      if (!inv.json) say(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
     } catch (err) {
       line.end();
       const failure = classify(err);
@@ -149,26 +170,29 @@ async function download(storage: Storage, inv: Invocation, io: Io, key: string, 
     loaded += chunk.length;
     line.update(loaded, total);
   });
+  // Attaching 'data' starts the flow; hold it until the temporary file is open and being written.
+  source.pause();
   if (target === '-') {
     const out = io.stdout as Writable;
     for await (const chunk of source) if (!out.write(chunk)) await once(out, 'drain');
     return { key, file: '-', size: loaded };
   }
-  // Write beside the target and rename at the end: a failed download never leaves a partial file.
-  const partial = join(dirname(target), `.${basename(target)}.keyhole-${process.pid}.partial`);
+  // A new temporary file with a random name beside the target (never an existing path, so never a
+  // planted symlink), renamed over the target at the end: a failed download leaves no partial file.
   try {
-    await pipeline(source, createWriteStream(partial), { signal: io.signal });
-    await rename(partial, target);
+    await writeFileAtomically(target, source, { signal: io.signal });
   } catch (err) {
     line.end();
-    await unlink(partial).catch(() => {});
-    if ((err as NodeJS.ErrnoException).code && !(err as NodeJS.ErrnoException).code!.startsWith('ERR_')) {
-      throw localFileError(target, err, 'write');
+    if (err instanceof LocalWriteError) throw localFileError(target, err.cause, 'write');
+    if (io.signal.aborted) {
+      throw new CliError('aborted', EXIT.interrupted, `download of ${key} was interrupted; nothing was kept`, {
+        cause: err,
+      });
     }
     throw err;
   }
   line.end();
-  if (!inv.json) print(io.stdout, `downloaded ${key} -> ${target} (${formatBytes(loaded)})`);
+  if (!inv.json) say(io.stdout, `downloaded ${key} -> ${target} (${formatBytes(loaded)})`);
   return { key, file: target, size: loaded };
 }
 
@@ -178,7 +202,7 @@ async function list(storage: Storage, inv: Invocation, io: Io, prefix: string | 
   for await (const o of storage.list(prefix === undefined ? {} : { prefix })) {
     objects.push({ key: o.key, size: o.size, lastModified: o.lastModified?.toISOString() ?? null });
     if (!inv.json) {
-      print(io.stdout, `${String(o.size).padStart(12)}  ${o.lastModified?.toISOString() ?? '-'.padEnd(24)}  ${o.key}`);
+      say(io.stdout, `${String(o.size).padStart(12)}  ${o.lastModified?.toISOString() ?? '-'.padEnd(24)}  ${o.key}`);
     }
   }
   return { bucket: grant.bucket, prefix: grant.prefix, objects };
@@ -194,7 +218,7 @@ async function remove(storage: Storage, inv: Invocation, io: Io, key: string) {
     if (failure.code !== 'access_denied') throw failure;
   }
   await storage.delete(key);
-  if (!inv.json) print(io.stdout, `deleted ${key}`);
+  if (!inv.json) say(io.stdout, `deleted ${key}`);
   return { deleted: key };
 }
 
@@ -225,7 +249,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (command.name === 'version') {
-      print(io.stdout, inv.json ? JSON.stringify({ version: await version() }) : await version());
+      print(io.stdout, inv.json ? terminalSafeJson({ version: await version() }) : escapeForTerminal(await version()));
       return EXIT.ok;
     }
     const storage = await storageFor(inv.brokerUrl, inv.auth!);
@@ -244,7 +268,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         out = await remove(storage, inv, io, command.key);
         break;
     }
-    if (inv.json && !(command.name === 'download' && command.output === '-')) print(io.stdout, JSON.stringify(out));
+    if (inv.json && !(command.name === 'download' && command.output === '-')) print(io.stdout, terminalSafeJson(out));
     return EXIT.ok;
   } catch (err) {
     const failure = classify(err);
@@ -253,13 +277,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (inv?.json) {
       print(
         io.stdout,
-        JSON.stringify({
+        terminalSafeJson({
           error: { code: failure.code, message: failure.message, exitCode },
           ...(extra.uploaded ? { uploaded: extra.uploaded, failedFile: extra.file } : {}),
         }),
       );
     } else {
-      print(io.stderr, `keyhole: ${failure.message}`);
+      say(io.stderr, `keyhole: ${failure.message}`);
       if (failure.exitCode === EXIT.usage) print(io.stderr, 'Run "keyhole --help" for usage.');
     }
     return exitCode;

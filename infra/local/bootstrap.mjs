@@ -12,7 +12,14 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { S3Client, CreateBucketCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  CreateBucketCommand,
+  PutBucketCorsCommand,
+  PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
+import { bucketPolicy, PUBLIC_ACCESS_BLOCK, rolePermissions, trustPolicy } from './uploader-role.mjs';
 
 const env = process.env;
 const endpoint = `http://127.0.0.1:${env.RGW_PORT}`;
@@ -25,31 +32,8 @@ const credentials = { accessKeyId: env.BROKER_AK, secretAccessKey: env.BROKER_SK
 const iam = new IAMClient({ region, endpoint, credentials });
 const s3 = new S3Client({ region, endpoint, credentials, forcePathStyle: true });
 
-const trust = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { AWS: ['arn:aws:iam:::user/keyhole-broker'] },
-      Action: ['sts:AssumeRole'],
-      // RGW 16 checks AssumeRole against the user behind a session, not the session's policy, so
-      // a vended credential could assume this role again and drop its session policy. Only the
-      // broker's long-term keys carry no aws:TokenIssueTime (test/security/rgw-isolation.test.ts).
-      Condition: { Null: { 'aws:TokenIssueTime': 'true' } },
-    },
-  ],
-});
-// The role reaches this bucket only; each session policy narrows it to one user's prefix.
-const permissions = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: ['s3:*'],
-      Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-    },
-  ],
-});
+const trust = JSON.stringify(trustPolicy());
+const permissions = JSON.stringify(rolePermissions(bucket));
 
 async function ensureRole() {
   let arn;
@@ -99,6 +83,10 @@ async function ensureBucket() {
       },
     }),
   );
+  await s3.send(
+    new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: PUBLIC_ACCESS_BLOCK }),
+  );
+  await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(bucketPolicy(bucket)) }));
 }
 
 // base64 SHA-256 of the certificate's SubjectPublicKeyInfo, the form Chromium's SPKI allow-list takes.

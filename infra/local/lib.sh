@@ -67,3 +67,38 @@ wait_for() {
   exit 1
 }
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
+# Exit status of up.sh when another process holds one of the stack's ports.
+PORTS_TAKEN_STATUS=3
+PORT_VARS="KEYHOLE_RGW_PORT, KEYHOLE_RGW_SSL_PORT, KEYHOLE_MON_PORT and KEYHOLE_MON_V1_PORT"
+
+# The pid listening on a TCP port (any address), if this user may see it.
+port_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2; }
+port_taken() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+
+# Before anything is created or started: each of the stack's ports must be free or held by one of
+# this stack's own daemons. Otherwise print one line naming the holder (for a Keyhole stack: the
+# checkout it belongs to) and how to get out of the way, and exit, rather than build half a cluster.
+check_ports() {
+  local port pid cmd conf holder fix
+  for port in "$MON_PORT" "$MON_V1_PORT" "$RGW_PORT" "$RGW_SSL_PORT"; do
+    port_taken "$port" || continue
+    pid="$(port_pid "$port")"
+    cmd=""
+    [ -n "$pid" ] && cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    case "$cmd" in *" -c $CONF "*) continue ;; esac
+    fix="or choose other ports with $PORT_VARS"
+    conf="$(printf '%s\n' "$cmd" | sed -n 's/^.* -c \([^ ]*\/ceph\.conf\) .*$/\1/p')"
+    if [ -n "$conf" ] && [ "${conf%/.local/rgw/ceph.conf}" != "$conf" ]; then
+      holder="${conf%/.local/rgw/ceph.conf}"
+      log "port $port is held by the Keyhole local stack of the checkout in $holder (pid $pid); stop it with \`npm run local:down\` there, $fix"
+    elif [ -n "$conf" ]; then
+      log "port $port is held by another local stack, state in ${conf%/ceph.conf} (pid $pid); stop it with \`KEYHOLE_LOCAL_DIR=${conf%/ceph.conf} bash infra/local/down.sh\`, $fix"
+    elif [ -n "$pid" ]; then
+      log "port $port is held by $(cut -d' ' -f1 <<<"$cmd") (pid $pid); stop it, $fix"
+    else
+      log "port $port is held by a process this user cannot see; $fix"
+    fi
+    exit "$PORTS_TAKEN_STATUS"
+  done
+}

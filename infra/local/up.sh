@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts (or confirms) the local Ceph RGW stack: one mon, one osd, one radosgw, all on loopback,
 # with STS enabled, then bootstraps the broker user, the uploader role and the bucket.
-# Idempotent: a second run while the stack is up changes nothing and exits 0.
+# Idempotent: a second run while the stack is up changes nothing and exits 0. When another process
+# (another checkout's stack, say) holds one of its ports, it prints one line naming it and exits 3.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=infra/local/lib.sh
@@ -162,6 +163,8 @@ main() {
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
   flock 9
+  # A running stack of this state dir is reused as is; otherwise its ports must be free first.
+  stack_running || check_ports
   if [ ! -e "$STATE/.initialized" ]; then
     first_time
   fi

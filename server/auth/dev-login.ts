@@ -6,6 +6,23 @@ import { BadRequestError } from '../errors.js';
 /** Issuer of tokens minted by the dev login. Never trust it outside local development. */
 export const DEV_ISSUER = 'urn:keyhole:dev-login';
 export const DEV_AUDIENCE = 'keyhole';
+/**
+ * What dev identities' prefixes and identity ids start with (`users/dev-alice/`), so that a dev
+ * sign-in is never mistaken for the real user of the same name in logs or listings.
+ */
+export const DEV_NAMESPACE = 'dev-';
+
+/** True for a TCP peer on the loopback interface (IPv4, IPv6, or IPv4-mapped). */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.replace(/^::ffff:/i, '');
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
+}
+
+/** True for a listen address that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackPeer(host) || host === '[::1]';
+}
 
 const RESERVED = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sub']);
 const claimValue = z.union([z.string().max(256), z.number(), z.boolean(), z.array(z.string().max(256)).max(32)]);

@@ -52,12 +52,18 @@ export interface TokenVerifierOptions {
   readonly clockToleranceSeconds?: number;
   /** Longest accepted token, in bytes. Default 8192. */
   readonly maxTokenBytes?: number;
+  /**
+   * Longest accepted token lifetime, in seconds: a token whose `exp` lies further ahead than this,
+   * or whose `iat` lies further back, is refused (`token_lifetime_too_long`, `token_too_old`).
+   * Default 86400 (24 h).
+   */
+  readonly maxTokenAgeSeconds?: number;
   /** Clock, for tests. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
 
-/** A verified token's claims. `sub` is always a string. */
-export type VerifiedClaims = JWTPayload & { readonly sub: string };
+/** A verified token's claims. `sub` is always a string; `iss` is always one of the trusted issuers. */
+export type VerifiedClaims = JWTPayload & { readonly sub: string; readonly iss: string };
 
 export type TokenVerifier = (token: string) => Promise<VerifiedClaims>;
 
@@ -146,6 +152,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (!Number.isInteger(maxBytes) || maxBytes < 256 || maxBytes > 65536) {
     throw new RangeError('options.maxTokenBytes must be an integer from 256 to 65536');
   }
+  const maxAge = options.maxTokenAgeSeconds ?? 86400;
+  if (!Number.isInteger(maxAge) || maxAge < 60 || maxAge > 31_536_000) {
+    throw new RangeError('options.maxTokenAgeSeconds must be an integer from 60 to 31536000');
+  }
   const now = options.now ?? (() => new Date());
   const byIssuer = new Map<string, { issuer: TrustedIssuer; key: ReturnType<typeof keyResolver> }>();
   options.issuers.forEach((issuer, i) => {
@@ -194,6 +204,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const entry = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
     if (!entry) reject('invalid_iss', `the token's "iss" claim is not accepted`);
     let payload: JWTPayload;
+    const at = now();
     try {
       const key = await entry.key;
       const verifyOptions = {
@@ -201,7 +212,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         audience: entry.issuer.audience as string | string[],
         algorithms: [...(entry.issuer.algorithms ?? DEFAULT_ALGORITHMS)],
         clockTolerance: tolerance,
-        currentDate: now(),
+        currentDate: at,
         requiredClaims: ['exp', 'sub'],
       };
       payload = (
@@ -213,6 +224,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       mapJoseError(err);
     }
     if (typeof payload.sub !== 'string') reject('invalid_sub', 'the token has no string "sub" claim');
+    // A token valid for years is a long-lived password; credentials bound to its expiry would be too.
+    const nowSeconds = at.getTime() / 1000;
+    if (typeof payload.exp === 'number' && payload.exp - nowSeconds > maxAge + tolerance) {
+      reject(
+        'token_lifetime_too_long',
+        `the token expires more than ${maxAge} s from now; ask the issuer for a shorter-lived token`,
+      );
+    }
+    if (typeof payload.iat === 'number' && nowSeconds - payload.iat > maxAge + tolerance) {
+      reject('token_too_old', `the token was issued more than ${maxAge} s ago; sign in again`);
+    }
     return payload as VerifiedClaims;
   };
 }

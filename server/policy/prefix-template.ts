@@ -37,7 +37,8 @@ export function parsePrefixTemplate(source: string): PrefixTemplate {
 const ENCODED_SEGMENT = /^[A-Za-z0-9._@+=%-]{1,1536}$/;
 
 /**
- * Renders a template with each placeholder replaced by its safely encoded value. `verbatim` holds
+ * Renders a template with each placeholder replaced by its safely encoded value, after `namespace`
+ * (dev-login identities render as `dev-<value>`). `verbatim` holds
  * vendor-supplied values (the identityId, which is also what Amplify builds paths from): one that
  * is already an encoded segment (the STS vendor's) is used as is rather than encoded twice; any
  * other (a Cognito `region:uuid`) is encoded like a claim.
@@ -46,6 +47,7 @@ export function renderPrefix(
   template: PrefixTemplate,
   values: Readonly<Record<string, unknown>>,
   verbatim: Readonly<Record<string, string>> = {},
+  namespace = '',
 ): string {
   let out = '';
   for (const segment of template.segments) {
@@ -54,10 +56,13 @@ export function renderPrefix(
     } else if (Object.hasOwn(verbatim, segment.claim)) {
       const value = verbatim[segment.claim]!;
       const encoded = ENCODED_SEGMENT.test(value) && value !== '.' && value !== '..';
+      // A verbatim value comes from the broker, which has already put it in its namespace.
       out += (encoded ? value : encodeSegment(value, segment.claim)) + '/';
     } else {
       out +=
-        encodeSegment(Object.hasOwn(values, segment.claim) ? values[segment.claim] : undefined, segment.claim) + '/';
+        namespace +
+        encodeSegment(Object.hasOwn(values, segment.claim) ? values[segment.claim] : undefined, segment.claim) +
+        '/';
     }
   }
   return out;

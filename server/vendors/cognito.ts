@@ -5,9 +5,11 @@ import {
   GetOpenIdTokenForDeveloperIdentityCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createHash } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
-import { buildSessionPolicy, type Scope } from '../policy/session-policy.js';
+import { buildSessionPolicy, type Scope, type SessionRestrictions } from '../policy/session-policy.js';
 import { encodeSegment } from '../policy/subject.js';
+import { unconfinedPrefix, unconfinedPrefixReason } from './cognito-grants.js';
 import { rawErrorCode } from './raw-error-code.js';
 import { issuedFrom, toUpstreamError as toStsError } from './sts.js';
 import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
@@ -35,7 +37,7 @@ export interface CognitoVendorOptions {
   readonly tokenDurationSeconds?: number;
   /** The broker's own credentials (needs `cognito-identity:GetOpenIdTokenForDeveloperIdentity`). Default: SDK chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Identity ids remembered per subject (they never change for a subject). Default 10000. */
+  /** Identity ids remembered per (issuer, subject) (they never change for one). Default 10000. */
   readonly maxCachedIdentities?: number;
   /** Pre-built clients, for tests. */
   readonly cognitoClient?: CognitoIdentityClient;
@@ -93,13 +95,14 @@ export function cognitoScopes(
   bucket: string,
   scopes: readonly Scope[],
   identityId: string,
+  restrictions: SessionRestrictions = {},
 ): { scopes: readonly Scope[]; policy: string } {
   if (!COGNITO_ID.test(identityId)) throw new Error(`not a Cognito identity id: ${JSON.stringify(identityId)}`);
   const encoded = encodeSegment(identityId, 'identityId');
   // The policy is built (and checked) from the encoded form, which has no ':'; then each occurrence
   // of that exact segment becomes the literal id. Literal template segments cannot contain '%', so
   // the encoded id cannot occur anywhere else. The result only gets shorter, so the size check holds.
-  const policy = buildSessionPolicy(bucket, scopes).replaceAll(encoded, identityId);
+  const policy = buildSessionPolicy(bucket, scopes, restrictions).replaceAll(encoded, identityId);
   const literal = scopes.map((s) => ({
     prefix: s.prefix
       .split('/')
@@ -108,6 +111,40 @@ export function cognitoScopes(
     access: s.access,
   }));
   return { scopes: literal, policy };
+}
+
+/** Longest developer user identifier Keyhole sends; longer (issuer, subject) pairs are hashed. */
+export const MAX_DEVELOPER_USER_IDENTIFIER = 128;
+const READABLE = /^[\x21-\x7e]+$/;
+
+/**
+ * The developer user identifier Keyhole sends to Cognito for a verified (issuer, subject): Cognito
+ * keys its identities by it, so it must differ whenever the issuer or the subject differs ("alice"
+ * at one identity provider is not "alice" at another).
+ *
+ * - Readable form, `<length of iss>:<iss>:<sub>`, e.g. `21:urn:keyhole:dev-login:alice`, when that
+ *   is at most {@link MAX_DEVELOPER_USER_IDENTIFIER} characters of printable ASCII. The decimal
+ *   length (no leading zeros) says exactly where the issuer ends, so no (iss, sub) pair can be
+ *   mistaken for another even though both may contain ':'. Operators can read it in the Cognito
+ *   console and LookupDeveloperIdentity, and write it by hand to find a user's identity.
+ * - Otherwise, `sha256:` + base64url SHA-256 of `JSON.stringify([iss, sub])` (50 characters): JSON
+ *   of two strings is an unambiguous encoding, including lone surrogates. Long, non-ASCII or
+ *   whitespace-bearing values are hashed so that nothing Cognito might trim, normalise or
+ *   truncate can make two callers one.
+ *
+ * The readable form starts with a digit and the hashed one with "s", so the two never meet. Always
+ * the same for the same (iss, sub). The broker's log has `iss`, `sub` and `identityId` side by side
+ * for hashed users.
+ */
+export function developerUserIdentifier(issuer: string, subject: string): string {
+  if (typeof issuer !== 'string' || issuer === '') throw new TypeError('issuer must be a non-empty string');
+  if (typeof subject !== 'string' || subject === '') throw new TypeError('subject must be a non-empty string');
+  const readable = `${issuer.length}:${issuer}:${subject}`;
+  if (readable.length <= MAX_DEVELOPER_USER_IDENTIFIER && READABLE.test(readable)) return readable;
+  const digest = createHash('sha256')
+    .update(JSON.stringify([issuer, subject]), 'utf8')
+    .digest('base64url');
+  return `sha256:${digest}`;
 }
 
 function checkOptions(options: CognitoVendorOptions): void {
@@ -142,8 +179,11 @@ function checkOptions(options: CognitoVendorOptions): void {
 
 /**
  * A credential vendor backed by a Cognito identity pool with developer-authenticated identities.
- * The broker's verified subject is the developer user identifier; the response's `identityId` is
- * the Cognito identity id, so Amplify's `private/{identityId}/` keys match. AWS only (no Cognito on RGW).
+ * The developer user identifier is derived from the verified token's issuer and subject
+ * ({@link developerUserIdentifier}), so each (iss, sub) has its own Cognito identity; the
+ * response's `identityId` is that identity id, so Amplify's `private/{identityId}/` keys match.
+ * In the enhanced flow `createBroker` refuses per-caller prefixes without `{identityId}`
+ * (the pool's role cannot confine them). AWS only (no Cognito on RGW).
  *
  * @example
  * ```ts
@@ -168,20 +208,23 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
   };
   const cognito = options.cognitoClient ?? new CognitoIdentityClient(base);
   const sts = mode === 'basic' ? (options.stsClient ?? new STSClient(base)) : undefined;
-  // subject -> identity id (stable for a developer user identifier), in LRU order.
+  // Both maps are keyed by the developer user identifier, i.e. by (issuer, subject), exactly as
+  // Cognito keys its identities: a subject alone would let "alice" at issuer B be answered with
+  // the identity (and in the enhanced flow, the credentials) of "alice" at issuer A.
+  // developer user identifier -> identity id (stable for it), in LRU order.
   const identities = new Map<string, string>();
-  // subject -> an OpenID token just obtained by identityIdFor, so issue() need not ask again.
+  // developer user identifier -> an OpenID token just obtained by identityIdFor, so issue() need not ask again.
   const fresh = new Map<string, { token: string; at: number }>();
   let calls = 0;
 
-  async function openIdToken(subject: string): Promise<{ identityId: string; token: string }> {
+  async function openIdToken(user: string): Promise<{ identityId: string; token: string }> {
     calls++;
     let out;
     try {
       out = await cognito.send(
         new GetOpenIdTokenForDeveloperIdentityCommand({
           IdentityPoolId: identityPoolId,
-          Logins: { [developerProviderName]: subject },
+          Logins: { [developerProviderName]: user },
           TokenDuration: tokenDuration,
         }),
       );
@@ -204,18 +247,18 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
         undefined,
       );
     }
-    identities.delete(subject);
-    identities.set(subject, out.IdentityId);
+    identities.delete(user);
+    identities.set(user, out.IdentityId);
     while (identities.size > maxIdentities) identities.delete(identities.keys().next().value as string);
     return { identityId: out.IdentityId, token: out.Token };
   }
 
-  async function tokenFor(subject: string): Promise<string> {
-    const kept = fresh.get(subject);
-    fresh.delete(subject);
+  async function tokenFor(user: string): Promise<string> {
+    const kept = fresh.get(user);
+    fresh.delete(user);
     // Used once, and only while well inside its lifetime.
     if (kept && Date.now() - kept.at < Math.min(tokenDuration, 30) * 500) return kept.token;
-    return (await openIdToken(subject)).token;
+    return (await openIdToken(user)).token;
   }
 
   async function enhanced(identityId: string, token: string): Promise<IssuedCredentials> {
@@ -273,25 +316,38 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
 
   return {
     kind: 'cognito',
-    async identityIdFor(subject) {
-      const known = identities.get(subject);
+    appliesSessionPolicy: mode === 'basic',
+    async identityIdFor(subject, issuer) {
+      const user = developerUserIdentifier(issuer, subject);
+      const known = identities.get(user);
       if (known) return known;
-      const { identityId, token } = await openIdToken(subject);
-      fresh.set(subject, { token, at: Date.now() });
+      const { identityId, token } = await openIdToken(user);
+      fresh.set(user, { token, at: Date.now() });
       while (fresh.size > 1000) fresh.delete(fresh.keys().next().value as string);
       return identityId;
     },
     async issue(request) {
-      const token = await tokenFor(request.subject);
-      const identityId = identities.get(request.subject);
+      const user = developerUserIdentifier(request.issuer, request.subject);
+      const token = await tokenFor(user);
+      const identityId = identities.get(user);
       if (identityId !== request.identityId) {
-        // The subject maps to another identity than the one the prefixes were rendered for:
+        // The caller maps to another identity than the one the prefixes were rendered for:
         // refuse rather than issue credentials for one identity scoped to another's prefix.
         throw new UpstreamError('cognito_error', 502, 'Cognito identity changed while issuing credentials', undefined);
       }
       return mode === 'enhanced' ? enhanced(request.identityId, token) : basic(request, token);
     },
     scopeGrant: cognitoScopes,
+    checkGrants(grants) {
+      if (mode !== 'enhanced') return;
+      const unconfined = unconfinedPrefix(grants);
+      if (unconfined) {
+        throw new TypeError(
+          `options.grants[${unconfined.rule}].scopes[${unconfined.scope}].prefix "${unconfined.prefix}" ` +
+            unconfinedPrefixReason('mode "basic" in createCognitoVendor'),
+        );
+      }
+    },
     async ping() {
       calls++;
       let pool;

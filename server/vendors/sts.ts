@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { UpstreamError } from '../errors.js';
+import { DEV_ISSUER, DEV_NAMESPACE } from '../auth/dev-login.js';
 import { encodeSegment } from '../policy/subject.js';
 import { keepRawErrorBody, rawErrorCode } from './raw-error-code.js';
 import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
@@ -67,6 +68,19 @@ function isNetworkError(err: unknown): boolean {
   );
 }
 
+/**
+ * The trust-policy actions an AssumeRole request needs from the role: `sts:AssumeRole`, plus
+ * `sts:SetSourceIdentity` when it sends SourceIdentity and `sts:TagSession` when it sends tags.
+ * Infrastructure code and tests derive the role's trust policy from the vendor's real request.
+ */
+export function requiredTrustActions(input: { SourceIdentity?: string; Tags?: readonly unknown[] }): string[] {
+  return [
+    'sts:AssumeRole',
+    ...(input.SourceIdentity !== undefined ? ['sts:SetSourceIdentity'] : []),
+    ...(input.Tags !== undefined && input.Tags.length > 0 ? ['sts:TagSession'] : []),
+  ];
+}
+
 /** Maps any STS failure to an UpstreamError that keeps STS's own code. */
 export function toUpstreamError(err: unknown, action: string): UpstreamError {
   const upstreamCode = rawErrorCode(err);
@@ -119,42 +133,40 @@ export function createStsVendor(options: StsVendorOptions): CredentialVendor {
   const roleArn = options.roleArn;
   const withSourceIdentity = options.sourceIdentity ?? true;
   let calls = 0;
+  // One builder for serving and for the readiness probe, so /readyz exercises exactly what serving needs.
+  const assumeRoleInput = (request: Pick<IssueRequest, 'sessionName' | 'policy' | 'durationSeconds'>) => ({
+    RoleArn: roleArn,
+    RoleSessionName: request.sessionName,
+    ...(withSourceIdentity ? { SourceIdentity: request.sessionName } : {}),
+    Policy: request.policy,
+    DurationSeconds: request.durationSeconds,
+  });
 
   return {
     kind: 'sts',
-    identityIdFor: (subject) => Promise.resolve(encodeSegment(subject, 'sub')),
+    // The issuer is not part of the id: with several issuers the broker requires {iss} in every
+    // per-caller prefix (checkIssuerSeparation), and the session policy carries that prefix. Dev
+    // identities get their own namespace, so a dev "alice" is never the real "alice".
+    identityIdFor: (subject, issuer) =>
+      Promise.resolve((issuer === DEV_ISSUER ? DEV_NAMESPACE : '') + encodeSegment(subject, 'sub')),
     async issue(request: IssueRequest): Promise<IssuedCredentials> {
       calls++;
       let out;
       try {
-        out = await client.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: request.sessionName,
-            ...(withSourceIdentity ? { SourceIdentity: request.sessionName } : {}),
-            Policy: request.policy,
-            DurationSeconds: request.durationSeconds,
-          }),
-        );
+        out = await client.send(new AssumeRoleCommand(assumeRoleInput(request)));
       } catch (err) {
         throw toUpstreamError(err, 'AssumeRole');
       }
       return issuedFrom(out.Credentials, 'AssumeRole');
     },
-    async ping() {
+    async ping(durationSeconds = 900) {
       // GetCallerIdentity is not implemented by RGW, and neither it nor GetSessionToken proves the
-      // role trusts us. A real AssumeRole whose session policy denies everything proves it all,
-      // and the credentials it yields can do nothing and are dropped.
+      // role trusts us. The very request serving makes (SourceIdentity, duration), with a session
+      // policy that denies everything, proves it all; its credentials can do nothing and are dropped.
       calls++;
       try {
-        await client.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: 'kh-readiness-probe',
-            Policy: DENY_ALL,
-            DurationSeconds: 900,
-          }),
-        );
+        const probe = { sessionName: 'kh-readiness-probe', policy: DENY_ALL, durationSeconds };
+        await client.send(new AssumeRoleCommand(assumeRoleInput(probe)));
       } catch (err) {
         throw toUpstreamError(err, 'AssumeRole');
       }

@@ -24,7 +24,7 @@ afterAll(async () => {
   await broker?.close();
   await endpoint?.close();
   const s = stack();
-  const left = await ownerS3().send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: `private/${sub}/` }));
+  const left = await ownerS3().send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: `private/dev-${sub}/` }));
   for (const o of left.Contents ?? []) await ownerS3().send(new DeleteObjectCommand({ Bucket: s.bucket, Key: o.Key! }));
 });
 
@@ -34,7 +34,7 @@ describe('Amplify Storage access table', () => {
     const owner = ownerS3();
     for (const name of ['fixture', 'remove-me', 'dir/a', 'dir/b']) {
       await owner.send(
-        new PutObjectCommand({ Bucket: s.bucket, Key: `private/${sub}/${name}`, Body: 'fixture bytes' }),
+        new PutObjectCommand({ Bucket: s.bucket, Key: `private/dev-${sub}/${name}`, Body: 'fixture bytes' }),
       );
     }
     const { stdout } = await run(
@@ -48,7 +48,7 @@ describe('Amplify Storage access table', () => {
           NODE_EXTRA_CA_CERTS: s.caCertFile,
           PROBE_BROKER_URL: broker.url,
           PROBE_TOKEN: await broker.token(sub),
-          PROBE_IDENTITY: sub,
+          PROBE_IDENTITY: `dev-${sub}`,
           PROBE_BUCKET: s.bucket,
           PROBE_REGION: s.region,
           PROBE_S3_HOST: endpoint.host,
@@ -86,9 +86,9 @@ describe('Amplify Storage access table', () => {
       'copy with read+write': 'ok',
     });
     // The multipart upload that "failed" on its final HeadObject did write the object.
-    const m1 = await owner.send(new HeadObjectCommand({ Bucket: s.bucket, Key: `private/${sub}/m1` }));
+    const m1 = await owner.send(new HeadObjectCommand({ Bucket: s.bucket, Key: `private/dev-${sub}/m1` }));
     expect(m1.ContentLength).toBe(6 * 1024 * 1024);
-    const dir = await owner.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: `private/${sub}/dir/` }));
+    const dir = await owner.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: `private/dev-${sub}/dir/` }));
     expect(dir.KeyCount).toBe(2);
   });
 });

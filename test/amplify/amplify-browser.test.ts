@@ -71,7 +71,7 @@ describe('Amplify Storage in headless Chromium with keyhole/amplify', () => {
     };
     const out = await page.evaluate((i) => (globalThis as any).runFlow(i), input);
     expect(pageErrors).toEqual([]);
-    expect(out.identityA).toBe(a);
+    expect(out.identityA).toBe(`dev-${a}`);
     expect(out.smallIdentical).toBe(true);
     expect(out.bigIdentical).toBe(true);
     // Progress reaches 100%: the last event reports every byte of the known total.
@@ -80,8 +80,8 @@ describe('Amplify Storage in headless Chromium with keyhole/amplify', () => {
     expect(out.progress.big.events).toBeGreaterThanOrEqual(3);
     expect(out.progress.monotonic).toBe(true);
     expect(out.listed).toEqual([
-      [`private/${a}/big.bin`, 12 * 1024 * 1024],
-      [`private/${a}/small.bin`, 64 * 1024],
+      [`private/dev-${a}/big.bin`, 12 * 1024 * 1024],
+      [`private/dev-${a}/small.bin`, 64 * 1024],
     ]);
     expect(out.bReadsAPrivate).toBe('AccessDenied');
     expect(out.bListsAPrivate).toBe('AccessDenied');

@@ -48,18 +48,18 @@ describe('Amplify Storage in Node with keyhole/amplify', () => {
       },
     );
     const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    // With the sts vendor the identity id is the (safe) subject itself.
-    expect(out.identityA).toBe(a);
-    expect(out.identityB).toBe(b);
-    expect(out.smallUploadedPath).toBe(`private/${a}/small.bin`);
-    expect(out.bigUploadedPath).toBe(`private/${a}/big.bin`);
+    // With the sts vendor the identity id is the (safe) subject, in the dev-login namespace.
+    expect(out.identityA).toBe(`dev-${a}`);
+    expect(out.identityB).toBe(`dev-${b}`);
+    expect(out.smallUploadedPath).toBe(`private/dev-${a}/small.bin`);
+    expect(out.bigUploadedPath).toBe(`private/dev-${a}/big.bin`);
     expect(out.smallIdentical).toBe(true);
     expect(out.bigIdentical).toBe(true);
     expect(out.bigLength).toBe(12 * 1024 * 1024);
     expect(out.bigETag).toMatch(/^"[0-9a-f]{32}-3"$/);
     expect(out.listed).toEqual([
-      [`private/${a}/big.bin`, 12 * 1024 * 1024],
-      [`private/${a}/small.bin`, 100 * 1024],
+      [`private/dev-${a}/big.bin`, 12 * 1024 * 1024],
+      [`private/dev-${a}/small.bin`, 100 * 1024],
     ]);
     expect(out.bReadsAPrivate).toBe('AccessDenied');
     expect(out.bListsAPrivate).toBe('AccessDenied');

@@ -85,6 +85,43 @@ describe('KEYHOLE_VENDOR=cognito configuration', () => {
     expect(configError({ ...base, ...change })).toBe(message);
   });
 
+  it.each([
+    [
+      'KEYHOLE_PREFIX_TEMPLATE: "users/{sub}/" is per caller but has no {identityId}',
+      { KEYHOLE_PREFIX_TEMPLATE: undefined },
+    ],
+    [
+      'KEYHOLE_GRANTS: [0.scopes.1.prefix] "users/{iss}/{sub}/" is per caller but has no {identityId}',
+      {
+        KEYHOLE_GRANTS: JSON.stringify([
+          {
+            bucket: 'amplify-bucket',
+            scopes: [
+              { prefix: 'private/{identityId}/', access: ['read'] },
+              { prefix: 'users/{iss}/{sub}/', access: ['read'] },
+            ],
+          },
+        ]),
+      },
+    ],
+  ])('enhanced mode refuses a per-caller prefix the pool role cannot confine: %s', (start, change) => {
+    expect(configError({ ...base, ...change })).toBe(
+      `${start}: in the Cognito enhanced flow the identity pool's role policy is the grant, and it can tell callers ` +
+        'apart only by identity id (${cognito-identity.amazonaws.com:sub}); put {identityId} in the prefix, ' +
+        'e.g. "private/{identityId}/", or use KEYHOLE_COGNITO_MODE=basic',
+    );
+  });
+  it('basic mode keeps any prefix (its session policy narrows the role)', () => {
+    const role = 'arn:aws:iam::123456789012:role/keyhole-cognito';
+    const config = loadConfig({
+      ...base,
+      KEYHOLE_PREFIX_TEMPLATE: undefined,
+      KEYHOLE_COGNITO_MODE: 'basic',
+      KEYHOLE_ROLE_ARN: role,
+    });
+    expect(config.broker.grants[0]!.scopes[0]!.prefix).toBe('users/{sub}/');
+  });
+
   it('the broker exits 2 with that one line', async () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...base, KEYHOLE_COGNITO_MODE: 'basic' };

@@ -37,6 +37,7 @@ const POOL = 'eu-west-1:0f8c6a52-5b7e-4d2a-9a77-2f0f4f6f7c11';
 const IDENTITY = 'eu-west-1:7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const OTHER_IDENTITY = 'eu-west-1:11111111-2222-4333-8444-555555555555';
 const PROVIDER = 'login.keyhole.test';
+const ISS = 'https://a.idp.test/';
 const ROLE = 'arn:aws:iam::123456789012:role/keyhole-cognito';
 const EXPIRES = new Date('2030-01-01T00:00:00.000Z');
 const fake = { accessKeyId: 'AKIDBROKER', secretAccessKey: 'broker-secret' };
@@ -93,7 +94,7 @@ function vendor(overrides: Partial<CognitoVendorOptions> = {}) {
 }
 
 function request(subject: string, identityId: string, policy = '{"Version":"2012-10-17","Statement":[]}') {
-  return { subject, identityId, sessionName: 'kh-alice-AAAAAAAAAAAA', policy, durationSeconds: 3600 };
+  return { subject, issuer: ISS, identityId, sessionName: 'kh-alice-AAAAAAAAAAAA', policy, durationSeconds: 3600 };
 }
 
 describe('createCognitoVendor options (mock)', () => {
@@ -132,7 +133,7 @@ describe('createCognitoVendor options (mock)', () => {
 describe('enhanced flow (mock)', () => {
   it('sends exactly GetOpenIdTokenForDeveloperIdentity then GetCredentialsForIdentity, and maps the answer', async () => {
     const v = vendor();
-    const identityId = await v.identityIdFor('alice');
+    const identityId = await v.identityIdFor('alice', ISS);
     expect(identityId).toBe(IDENTITY);
     const creds = await v.issue(request('alice', identityId));
     expect(creds).toEqual({
@@ -143,7 +144,7 @@ describe('enhanced flow (mock)', () => {
     });
     const tokenCalls = cm.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand);
     expect(tokenCalls.map((c) => c.args[0].input)).toEqual([
-      { IdentityPoolId: POOL, Logins: { [PROVIDER]: 'alice' }, TokenDuration: 60 },
+      { IdentityPoolId: POOL, Logins: { [PROVIDER]: '19:https://a.idp.test/:alice' }, TokenDuration: 60 },
     ]);
     expect(cm.commandCalls(GetCredentialsForIdentityCommand).map((c) => c.args[0].input)).toEqual([
       { IdentityId: IDENTITY, Logins: { 'cognito-identity.amazonaws.com': 'openid-token-1' } },
@@ -154,7 +155,7 @@ describe('enhanced flow (mock)', () => {
 
   it('passes roleArn as CustomRoleArn', async () => {
     const v = vendor({ roleArn: ROLE });
-    await v.issue(request('alice', await v.identityIdFor('alice')));
+    await v.issue(request('alice', await v.identityIdFor('alice', ISS)));
     expect(cm.commandCalls(GetCredentialsForIdentityCommand)[0]!.args[0].input).toEqual({
       IdentityId: IDENTITY,
       Logins: { 'cognito-identity.amazonaws.com': 'openid-token-1' },
@@ -164,8 +165,8 @@ describe('enhanced flow (mock)', () => {
 
   it('remembers the identity id, and fetches a new token when issuing later', async () => {
     const v = vendor();
-    await v.issue(request('alice', await v.identityIdFor('alice')));
-    expect(await v.identityIdFor('alice')).toBe(IDENTITY);
+    await v.issue(request('alice', await v.identityIdFor('alice', ISS)));
+    expect(await v.identityIdFor('alice', ISS)).toBe(IDENTITY);
     // The second identityIdFor was answered from memory: no new token was fetched for it ...
     expect(cm.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)).toHaveLength(1);
     await v.issue(request('alice', IDENTITY));
@@ -176,10 +177,10 @@ describe('enhanced flow (mock)', () => {
 
   it('refuses to issue when the subject now maps to another identity, and recovers on the next request', async () => {
     const v = vendor();
-    await v.issue(request('alice', await v.identityIdFor('alice')));
+    await v.issue(request('alice', await v.identityIdFor('alice', ISS)));
     // An administrator unlinked and relinked the developer identity: Cognito now answers another id.
     cm.on(GetOpenIdTokenForDeveloperIdentityCommand).resolves({ IdentityId: OTHER_IDENTITY, Token: 'openid-token-2' });
-    const stale = await v.identityIdFor('alice');
+    const stale = await v.identityIdFor('alice', ISS);
     expect(stale).toBe(IDENTITY);
     const err = (await v.issue(request('alice', stale)).catch((e: unknown) => e)) as UpstreamError;
     expect([err.status, err.code, err.message]).toEqual([
@@ -188,7 +189,7 @@ describe('enhanced flow (mock)', () => {
       'Cognito identity changed while issuing credentials',
     ]);
     expect(cm.commandCalls(GetCredentialsForIdentityCommand)).toHaveLength(1);
-    expect(await v.identityIdFor('alice')).toBe(OTHER_IDENTITY);
+    expect(await v.identityIdFor('alice', ISS)).toBe(OTHER_IDENTITY);
   });
 
   it('refuses credentials Cognito answered for another identity', async () => {
@@ -197,7 +198,7 @@ describe('enhanced flow (mock)', () => {
       Credentials: { AccessKeyId: 'A', SecretKey: 'S', SessionToken: 'T', Expiration: EXPIRES },
     });
     const v = vendor();
-    const err = await v.issue(request('alice', await v.identityIdFor('alice'))).catch((e: unknown) => e);
+    const err = await v.issue(request('alice', await v.identityIdFor('alice', ISS))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).message).toBe('Cognito returned credentials for another identity');
     expect((err as UpstreamError).status).toBe(502);
@@ -206,7 +207,7 @@ describe('enhanced flow (mock)', () => {
   it('refuses an identity id that is not region:uuid (it would reach a policy verbatim)', async () => {
     cm.on(GetOpenIdTokenForDeveloperIdentityCommand).resolves({ IdentityId: 'eu-west-1:*', Token: 't' });
     const err = await vendor()
-      .identityIdFor('alice')
+      .identityIdFor('alice', ISS)
       .catch((e: unknown) => e);
     expect((err as UpstreamError).code).toBe('cognito_error');
     expect((err as UpstreamError).message).toBe('Cognito returned an identity id of an unexpected shape');
@@ -215,7 +216,7 @@ describe('enhanced flow (mock)', () => {
   it('refuses an answer without credentials', async () => {
     cm.on(GetCredentialsForIdentityCommand).resolves({ IdentityId: IDENTITY, Credentials: { AccessKeyId: 'A' } });
     const v = vendor();
-    const err = await v.issue(request('alice', await v.identityIdFor('alice'))).catch((e: unknown) => e);
+    const err = await v.issue(request('alice', await v.identityIdFor('alice', ISS))).catch((e: unknown) => e);
     expect((err as UpstreamError).message).toBe('Cognito GetCredentialsForIdentity returned no credentials');
   });
 });
@@ -223,7 +224,7 @@ describe('enhanced flow (mock)', () => {
 describe('basic flow (mock)', () => {
   it('sends AssumeRoleWithWebIdentity with the token, session policy, name and duration', async () => {
     const v = vendor({ mode: 'basic', roleArn: ROLE });
-    const identityId = await v.identityIdFor('bob');
+    const identityId = await v.identityIdFor('bob', ISS);
     const { policy } = cognitoScopes(
       'amplify-bucket',
       [{ prefix: 'private/eu-west-1%3A7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d/', access: ['read'] }],
@@ -290,7 +291,9 @@ describe('basic flow (mock)', () => {
   ])('maps STS %s to %i %s', async (error, status, code, upstreamCode) => {
     sm.on(AssumeRoleWithWebIdentityCommand).rejects(error);
     const v = vendor({ mode: 'basic', roleArn: ROLE });
-    const err = (await v.issue(request('bob', await v.identityIdFor('bob'))).catch((e: unknown) => e)) as UpstreamError;
+    const err = (await v
+      .issue(request('bob', await v.identityIdFor('bob', ISS)))
+      .catch((e: unknown) => e)) as UpstreamError;
     expect(err).toBeInstanceOf(UpstreamError);
     expect([err.status, err.code, err.upstreamCode]).toEqual([status, code, upstreamCode]);
     expect(err.message).toBe(`STS AssumeRoleWithWebIdentity failed: ${upstreamCode}`);
@@ -315,7 +318,7 @@ describe('Cognito errors (mock)', () => {
   it.each(cases)('GetOpenIdTokenForDeveloperIdentity %s -> %i %s', async (error, status, code) => {
     cm.on(GetOpenIdTokenForDeveloperIdentityCommand).rejects(error);
     const err = (await vendor()
-      .identityIdFor('carol')
+      .identityIdFor('carol', ISS)
       .catch((e: unknown) => e)) as UpstreamError;
     expect([err.status, err.code, err.upstreamCode]).toEqual([status, code, error.name]);
     expect(err.message).toBe(`Cognito GetOpenIdTokenForDeveloperIdentity failed: ${error.name}`);
@@ -325,7 +328,7 @@ describe('Cognito errors (mock)', () => {
     cm.on(GetCredentialsForIdentityCommand).rejects(error);
     const v = vendor();
     const err = (await v
-      .issue(request('carol', await v.identityIdFor('carol')))
+      .issue(request('carol', await v.identityIdFor('carol', ISS)))
       .catch((e: unknown) => e)) as UpstreamError;
     expect([err.status, err.code, err.upstreamCode]).toEqual([status, code, error.name]);
     expect(err.message).toBe(`Cognito GetCredentialsForIdentity failed: ${error.name}`);
@@ -336,7 +339,7 @@ describe('Cognito errors (mock)', () => {
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }),
     );
     const err = (await vendor()
-      .identityIdFor('carol')
+      .identityIdFor('carol', ISS)
       .catch((e: unknown) => e)) as UpstreamError;
     expect([err.status, err.code, err.upstreamCode, err.message]).toEqual([
       503,
@@ -382,7 +385,18 @@ describe('cognitoScopes: exact on AWS (mock)', () => {
       { prefix: `private/${IDENTITY}/`, access: ['read', 'write', 'list', 'delete'] },
       { prefix: 'protected/', access: ['read', 'list'] },
     ]);
-    expect(JSON.parse(policy)).toEqual({
+    const doc = JSON.parse(policy);
+    // The hardening denies (ACL, tags, presigning) follow the grant's statements unchanged.
+    expect(doc.Statement.slice(3).map((st: { Sid: string }) => st.Sid)).toEqual([
+      'NoAcl',
+      'NoGrantRead',
+      'NoGrantReadAcp',
+      'NoGrantWriteAcp',
+      'NoGrantFullControl',
+      'NoTags',
+      'NoPresign',
+    ]);
+    expect({ ...doc, Statement: doc.Statement.slice(0, 3) }).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
@@ -437,7 +451,9 @@ describe('through the broker: response shape (mock)', () => {
       durationSeconds: 3600,
     });
     const sub = freshSubject('amp');
-    const res = await broker.credentials(await broker.token(sub));
+    const token = await broker.token(sub);
+    const tokenExp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
+    const res = await broker.credentials(token);
     expect(res.status).toBe(200);
     const expected = mode === 'basic' ? ['ASIABAS', 'bas-secret', 'bas-token'] : ['ASIAENH', 'enh-secret', 'enh-token'];
     expect(res.body).toEqual({
@@ -445,7 +461,9 @@ describe('through the broker: response shape (mock)', () => {
         accessKeyId: expected[0],
         secretAccessKey: expected[1],
         sessionToken: expected[2],
-        expiration: EXPIRES.toISOString(),
+        // Basic: the session policy stops the credentials at the token's exp, and says so. Enhanced:
+        // Cognito ignores session policies, so the broker claims no such bound.
+        expiration: mode === 'basic' ? new Date(tokenExp * 1000).toISOString() : EXPIRES.toISOString(),
       },
       bucket: 'amplify-bucket',
       region: 'eu-west-1',
@@ -462,19 +480,22 @@ describe('through the broker: response shape (mock)', () => {
       forcePathStyle: true,
     });
     expect(cm.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)[0]!.args[0].input.Logins).toEqual({
-      [PROVIDER]: sub,
+      [PROVIDER]: `21:urn:keyhole:dev-login:${sub}`,
     });
     if (mode === 'basic') {
       const policy = JSON.parse(sm.commandCalls(AssumeRoleWithWebIdentityCommand)[0]!.args[0].input.Policy!);
-      const resources = policy.Statement.map((s: { Resource: string }) => s.Resource);
-      expect(resources).toEqual([
-        `arn:aws:s3:::amplify-bucket/private/${IDENTITY}/*`,
-        `arn:aws:s3:::amplify-bucket/protected/${IDENTITY}/*`,
+      // Allows only (denies name "*"): scopes with the same actions share one statement.
+      const allows = policy.Statement.filter((s: { Effect: string }) => s.Effect === 'Allow');
+      expect(allows.map((s: { Resource: string | string[] }) => s.Resource)).toEqual([
+        [
+          `arn:aws:s3:::amplify-bucket/private/${IDENTITY}/*`,
+          `arn:aws:s3:::amplify-bucket/protected/${IDENTITY}/*`,
+          'arn:aws:s3:::amplify-bucket/public/*',
+        ],
         'arn:aws:s3:::amplify-bucket/protected/*',
-        'arn:aws:s3:::amplify-bucket/public/*',
         'arn:aws:s3:::amplify-bucket',
       ]);
-      expect(policy.Statement[4].Condition.StringLike['s3:prefix']).toEqual([
+      expect(allows[2].Condition.StringLike['s3:prefix']).toEqual([
         `private/${IDENTITY}/*`,
         `protected/${IDENTITY}/*`,
         'protected/*',

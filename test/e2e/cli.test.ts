@@ -2,12 +2,21 @@
 // (separate processes, real exit statuses, --json documents), plus failures and interruption.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../client/cli/run.js';
 import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
@@ -81,6 +90,19 @@ function sink(isTTY = false): Writable & { text(): string; isTTY: boolean; colum
   return Object.assign(stream, { text: () => text, isTTY, columns: 100 });
 }
 
+/** The prefix the broker grants these sign-in arguments, from the CLI's own `ls --json` (never derived from the subject). */
+async function grantedPrefix(as: string[]): Promise<string> {
+  const stdout = sink();
+  const code = await run(['ls', '--json', ...as], {
+    stdout,
+    stderr: sink(),
+    env: {},
+    signal: new AbortController().signal,
+  });
+  expect(code).toBe(0);
+  return (JSON.parse(stdout.text()) as { prefix: string }).prefix;
+}
+
 async function openUploads(prefix: string): Promise<number> {
   const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   return out.Uploads?.length ?? 0;
@@ -90,7 +112,7 @@ describe('keyhole CLI', () => {
   test('round trip: upload three files (one of 21 MiB), ls, download, rm, with exit codes and --json', async () => {
     const alice = freshSubject('alice');
     const as = ['--broker', broker.url, '--dev-login', alice];
-    const prefix = `users/${alice}/`;
+    const prefix = `users/dev-${alice}/`;
 
     const up = await keyhole(['upload', 'notes.txt', 'photo.jpg', 'video.bin', '--json', ...as]);
     expect(up.stderr).toBe('');
@@ -177,7 +199,7 @@ describe('keyhole CLI', () => {
         uploaded: [],
         failedFile: 'video.bin',
       });
-      expect(await openUploads(`users/${carol}/`)).toBe(0);
+      expect(await openUploads(`users/dev-${carol}/`)).toBe(0);
     } finally {
       await readOnly.close();
     }
@@ -208,9 +230,9 @@ describe('keyhole CLI', () => {
     expect(stderr.text().endsWith(`keyhole: upload of ${big} was interrupted and aborted; nothing was kept\n`)).toBe(
       true,
     );
-    expect(await openUploads(`users/${dave}/`)).toBe(0);
+    expect(await openUploads(`users/dev-${dave}/`)).toBe(0);
     await expect(
-      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/${dave}/big.bin` })),
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/dev-${dave}/big.bin` })),
     ).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
@@ -272,5 +294,130 @@ describe('keyhole CLI', () => {
     const help = await keyhole(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('keyhole upload <files...> [--to KEY]');
+  });
+});
+
+describe('keyhole CLI: local files and terminal safety', () => {
+  const io = (stderr = sink()) => ({ stdout: sink(), stderr, env: {}, signal: new AbortController().signal });
+
+  /** A fresh user with one object `name` (written by the bucket owner); returns sign-in args and prefix. */
+  async function userWith(name: string, body: Uint8Array) {
+    const as = ['--broker', broker.url, '--dev-login', freshSubject('erin')];
+    const prefix = await grantedPrefix(as);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + name, Body: body }));
+    return { as, prefix };
+  }
+
+  test('download never writes through a symlink: not one planted at the old temp name, nor one at the target', async () => {
+    const payload = randomBytes(64 * 1024);
+    const { as } = await userWith('payload.bin', payload);
+    const out = mkdtempSync(join(tmpdir(), 'keyhole-cli-down-'));
+    const victim = join(mkdtempSync(join(tmpdir(), 'keyhole-cli-victim-')), 'victim');
+    try {
+      writeFileSync(victim, 'precious\n');
+      // The name the old code opened with flag "w" (and so followed): run() here is this process.
+      const oldTemp = join(out, `.copy.bin.keyhole-${process.pid}.partial`);
+      symlinkSync(victim, oldTemp);
+      const target = join(out, 'copy.bin');
+      const streams = io();
+      expect(await run(['download', 'payload.bin', '-o', target, ...as], streams)).toBe(0);
+      expect(streams.stdout.text()).toBe(`downloaded payload.bin -> ${target} (64 KiB)\n`);
+      expect(readFileSync(target).equals(payload)).toBe(true);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      expect(readlinkSync(oldTemp)).toBe(victim);
+      expect(readdirSync(out).sort()).toEqual([oldTemp.slice(out.length + 1), 'copy.bin'].sort());
+      expect(lstatSync(target).mode & 0o777).toBe(0o666 & ~process.umask());
+
+      // -o naming a symlink: the link itself is replaced by the downloaded file; its target is untouched.
+      const link = join(out, 'link.bin');
+      symlinkSync(victim, link);
+      const viaLink = await keyhole(['download', 'payload.bin', '-o', link, ...as]);
+      expect(viaLink).toEqual({ code: 0, stdout: `downloaded payload.bin -> ${link} (64 KiB)\n`, stderr: '' });
+      expect(lstatSync(link).isFile()).toBe(true);
+      expect(readFileSync(link).equals(payload)).toBe(true);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(join(victim, '..'), { recursive: true, force: true });
+    }
+  });
+
+  test('Ctrl-C during a download exits 130 and removes the temporary file', async () => {
+    const { as } = await userWith('big.bin', randomBytes(16 * MiB));
+    const out = mkdtempSync(join(tmpdir(), 'keyhole-cli-down-'));
+    try {
+      const controller = new AbortController();
+      const stdout = sink();
+      const stderr = sink(true);
+      let tempSeen: string[] = [];
+      const write = stderr.write.bind(stderr);
+      stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+        // At the first progress line, the temporary file exists; interrupt then.
+        if (String(chunk).includes('%') && !controller.signal.aborted) {
+          tempSeen = readdirSync(out);
+          controller.abort();
+        }
+        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stderr.write;
+      const code = await run(['download', 'big.bin', '-o', join(out, 'big.bin'), ...as], {
+        stdout,
+        stderr,
+        env: {},
+        signal: controller.signal,
+      });
+      expect(code).toBe(130);
+      expect(tempSeen).toHaveLength(1);
+      expect(tempSeen[0]).toMatch(/^\.big\.bin\.keyhole-[0-9a-f]{24}\.partial$/);
+      expect(stdout.text()).toBe('');
+      expect(stderr.text().endsWith('keyhole: download of big.bin was interrupted; nothing was kept\n')).toBe(true);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('ls escapes ESC, BEL, C1 and bidi controls in keys; --json carries them only as \\u escapes', async () => {
+    const key = 'evil\x1b]0;pwned\x07\u009b2J\u202etxt.exe';
+    const { as } = await userWith(key, Buffer.from('pwned'));
+
+    const ls = await keyhole(['ls', ...as]);
+    expect(ls.code).toBe(0);
+    expect(ls.stderr).toBe('');
+    // stdout is read as latin1, one character per byte: 0x1b, 0x07 and 0x9b (UTF-8 of U+009B is c2 9b) are absent.
+    expect(ls.stdout).toMatch(
+      /^ {11}5 {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}evil\\x1b\]0;pwned\\x07\\u009b2J\\u202etxt\.exe\n$/,
+    );
+    expect(ls.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+
+    const json = await keyhole(['ls', '--json', ...as]);
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(json.stdout).toContain('"key":"evil\\u001b]0;pwned\\u0007\\u009b2J\\u202etxt.exe"');
+    expect((JSON.parse(json.stdout) as { objects: { key: string }[] }).objects.map((o) => o.key)).toEqual([key]);
+
+    // Errors quoting a key or a server message are escaped the same way.
+    const missing = await keyhole(['download', 'nope\u202etxt.exe', ...as]);
+    expect(missing).toEqual({ code: 5, stdout: '', stderr: 'keyhole: "nope\\u202etxt.exe" does not exist\n' });
+  });
+
+  test('upload refuses a key with U+009B (8-bit CSI) before sending anything: exit 2', async () => {
+    const as = ['--broker', broker.url, '--dev-login', freshSubject('frank')];
+    const res = await keyhole(['upload', 'notes.txt', '--to', 'a\u009b2J.txt', ...as]);
+    expect(res).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'keyhole: key contains control character U+009B at position 2\nRun "keyhole --help" for usage.\n',
+    });
+    const json = await keyhole(['upload', 'notes.txt', '--to', 'docs/\x1b[2J', '--json', ...as]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { code: 'invalid_key', message: 'key contains control character U+001B at position 6', exitCode: 2 },
+      uploaded: [],
+      failedFile: 'notes.txt',
+    });
+    const prefix = await grantedPrefix(as);
+    const listed = await keyhole(['ls', '--json', ...as]);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ prefix, objects: [] });
+    expect(await openUploads(prefix)).toBe(0);
   });
 });

@@ -105,7 +105,7 @@ describe('web app in Chromium', () => {
     await signIn(page, server.url, alice);
 
     expect(await page.textContent('[data-testid=user]')).toBe(alice);
-    expect(await page.textContent('[data-testid=prefix]')).toBe(`users/${alice}/`);
+    expect(await page.textContent('[data-testid=prefix]')).toBe(`users/dev-${alice}/`);
     expect(await page.locator('[data-testid=access] .chip').allTextContents()).toEqual([
       'read',
       'write',
@@ -192,7 +192,7 @@ describe('web app in Chromium', () => {
     await page.screenshot({ path: shotPath('files'), fullPage: true });
 
     // The objects really are in the bucket under alice's prefix.
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/${alice}/video.bin` }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/dev-${alice}/video.bin` }));
     expect(head.ContentLength).toBe(21 * MiB);
 
     // Download: the saved bytes are the uploaded bytes.
@@ -212,7 +212,7 @@ describe('web app in Chromium', () => {
     await page.waitForSelector('li[data-key="notes.txt"]', { state: 'detached' });
     expect(await page.locator('[data-testid=files] li[data-key]').count()).toBe(2);
     await expect(
-      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/${alice}/notes.txt` })),
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `users/dev-${alice}/notes.txt` })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
 
     expect(await page.isHidden('#banner')).toBe(true);
@@ -228,7 +228,7 @@ describe('web app in Chromium', () => {
     await signIn(page, server.url, carol);
     await throttleUploads(page, 2 * MiB);
     await page.setInputFiles('#file-input', big);
-    const prefix = `users/${carol}/`;
+    const prefix = `users/dev-${carol}/`;
     await until(async () => (await openUploads(prefix)) === 1, 'the multipart upload to start');
     // Let the first parts get under way.
     await new Promise((r) => setTimeout(r, 1000));
@@ -253,7 +253,7 @@ describe('web app in Chromium', () => {
   test("bob does not see alice's files, and reading alice's key directly is denied by S3", async () => {
     const { context, page } = await newPage();
     await signIn(page, server.url, bob);
-    expect(await page.textContent('[data-testid=prefix]')).toBe(`users/${bob}/`);
+    expect(await page.textContent('[data-testid=prefix]')).toBe(`users/dev-${bob}/`);
     await page.waitForSelector('[data-testid=files] li.empty');
     expect(await page.locator('[data-testid=files] li[data-key]').count()).toBe(0);
 
@@ -272,11 +272,11 @@ describe('web app in Chromium', () => {
     expect(await page.locator('[data-testid=files] li[data-key]').count()).toBe(1);
 
     await page.click('details.open summary');
-    await page.fill('#open-key', `users/${alice}/photo.jpg`);
+    await page.fill('#open-key', `users/dev-${alice}/photo.jpg`);
     await page.click('form[aria-label="Open by key"] button');
     await page.waitForSelector('#banner[data-kind=denied]');
     expect(await page.textContent('#banner .banner-text')).toBe(
-      `Access denied: download "users/${alice}/photo.jpg" is outside your grant. You can only use files under users/${bob}/.`,
+      `Access denied: download "users/dev-${alice}/photo.jpg" is outside your grant. You can only use files under users/dev-${bob}/.`,
     );
     await page.screenshot({ path: shotPath('access-denied') });
     await context.close();

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createBroker, createLogger, type BrokerOptions } from '../../server/index.js';
 import type { CredentialVendor } from '../../server/index.js';
-import { stack, stackVendor } from './stack.js';
+import { stack, stackBucketInspector, stackVendor } from './stack.js';
 
 export interface TestBroker {
   readonly url: string;
@@ -20,6 +20,11 @@ export interface TestBroker {
   token(sub: string, extra?: { claims?: Record<string, unknown>; ttlSeconds?: number }): Promise<string>;
   credentials(token: string, body?: unknown): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
+}
+
+/** The prefix the default grant gives a dev-login subject: dev identities live under `dev-<sub>`. */
+export function devPrefix(sub: string): string {
+  return `users/dev-${sub}/`;
 }
 
 /** A random subject, so parallel tests never share a prefix. */
@@ -44,7 +49,9 @@ export async function startBroker(overrides: Partial<BrokerOptions> = {}): Promi
     grants: [{ bucket: s.bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] }],
     region: s.region,
     s3Endpoint: s.s3Endpoint,
-    devLogin: true,
+    // Dev login cannot be combined with real issuers: a test that brings its own issuers gets none.
+    devLogin: overrides.issuers === undefined,
+    bucketCheck: stackBucketInspector(),
     rateLimit: false,
     logger: createLogger('info', sink),
     ...overrides,

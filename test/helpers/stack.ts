@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createStsVendor, type StsVendorOptions } from '../../server/index.js';
+import { createBucketInspector, createStsVendor, type StsVendorOptions } from '../../server/index.js';
 
 export const ENV_FILE =
   process.env.KEYHOLE_ENV_FILE ?? fileURLToPath(new URL('../../.local/keyhole.env', import.meta.url));
@@ -22,14 +22,19 @@ export interface Stack {
 let cached: Stack | undefined;
 
 export function stack(): Stack {
-  if (cached) return cached;
-  const env = parseEnv(readFileSync(ENV_FILE, 'utf8'));
+  cached ??= stackFrom(ENV_FILE);
+  return cached;
+}
+
+/** The settings of the stack whose settings file is `envFile` (another instance than `stack()`'s). */
+export function stackFrom(envFile: string): Stack {
+  const env = parseEnv(readFileSync(envFile, 'utf8'));
   const get = (k: string) => {
     const v = env[k];
-    if (!v) throw new Error(`${ENV_FILE} has no ${k}; run npm run local:up`);
+    if (!v) throw new Error(`${envFile} has no ${k}; run npm run local:up`);
     return v;
   };
-  cached = {
+  return {
     region: get('AWS_REGION'),
     bucket: get('KEYHOLE_BUCKET'),
     roleArn: get('KEYHOLE_ROLE_ARN'),
@@ -42,12 +47,13 @@ export function stack(): Stack {
       secretAccessKey: get('KEYHOLE_BROKER_SECRET_ACCESS_KEY'),
     },
   };
-  return cached;
 }
 
-/** S3 client with the bucket owner's static keys: for test setup and for checking what happened. */
-export function ownerS3(): S3Client {
-  const s = stack();
+/**
+ * S3 client with the bucket owner's static keys: for test setup and for checking what happened.
+ * Of the shared stack by default, or of the stack `s` (see `stackFrom`).
+ */
+export function ownerS3(s: Stack = stack()): S3Client {
   return new S3Client({
     region: s.region,
     endpoint: s.s3Endpoint,
@@ -67,5 +73,16 @@ export function stackVendor(overrides: Partial<StsVendorOptions> = {}) {
     endpoint: s.stsEndpoint,
     credentials: s.brokerCredentials,
     ...overrides,
+  });
+}
+
+/** The broker's bucket ACL check against the local RGW, with the broker's own keys. */
+export function stackBucketInspector() {
+  const s = stack();
+  return createBucketInspector({
+    region: s.region,
+    endpoint: s.s3Endpoint,
+    forcePathStyle: true,
+    credentials: s.brokerCredentials,
   });
 }

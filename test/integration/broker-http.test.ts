@@ -39,7 +39,8 @@ describe('POST /v1/credentials', () => {
   it('answers 200 with exactly the documented shape, no-store, and one audit line', async () => {
     const sub = freshSubject('alice');
     const before = vendor.seen.length;
-    const res = await broker.credentials(await idp.sign({ sub }));
+    // A token valid for an hour: the credentials' own 900 s lifetime is the shorter bound.
+    const res = await broker.credentials(await idp.sign({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }));
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(
       ['access', 'bucket', 'credentials', 'endpoint', 'forcePathStyle', 'identityId', 'prefix', 'region'].sort(),
@@ -193,7 +194,7 @@ describe('session policy size', () => {
       expect(res.status).toBe(200);
       expect(vendor.seen).toHaveLength(1);
       expect(vendor.seen[0]!.policy.length).toBeLessThanOrEqual(2048);
-      expect(vendor.seen[0]!.policy).toContain(`users/${sub}/*`);
+      expect(vendor.seen[0]!.policy).toContain(`users/dev-${sub}/*`);
     } finally {
       await broker.close();
     }
@@ -267,7 +268,17 @@ describe('health, readiness and dev login', () => {
       expect(await (await fetch(`${broker.url}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${broker.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', vendor: 'sts' });
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        vendor: 'sts',
+        buckets: [
+          {
+            bucket: stack().bucket,
+            aclsNeutralised: true,
+            detail: `bucket "${stack().bucket}": Block Public Access IgnorePublicAcls is on (ACLs ignored)`,
+          },
+        ],
+      });
     } finally {
       await broker.close();
     }
@@ -308,7 +319,7 @@ describe('{identityId} prefixes (Amplify layout) with the STS vendor', () => {
       const sub = `auth0|${freshSubject()}`;
       const res = await broker.credentials(await broker.token(sub));
       expect(res.status).toBe(200);
-      expect(res.body.identityId).toBe(sub.replace('|', '%7C'));
+      expect(res.body.identityId).toBe(`dev-${sub.replace('|', '%7C')}`);
       expect(res.body.prefix).toBe(`private/${res.body.identityId}/`);
       const s3 = s3WithIssued(res.body);
       const { PutObjectCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');

@@ -57,7 +57,7 @@ describe('client uploads against RGW', () => {
       onProgress: (p) => progress.push(p),
       contentType: 'application/octet-stream',
     });
-    expect(result.fullKey).toBe(`users/${sub}/blobs/big.bin`);
+    expect(result.fullKey).toBe(`users/dev-${sub}/blobs/big.bin`);
     expect(counts.get('CreateMultipartUploadCommand')).toBe(1);
     expect(counts.get('UploadPartCommand')).toBe(8);
     expect(counts.get('CompleteMultipartUploadCommand')).toBe(1);
@@ -99,9 +99,9 @@ describe('client uploads against RGW', () => {
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).code).toBe('aborted');
     expect(aborted).toBe(true);
-    expect(await pendingUploads(`users/${sub}/`)).toBe(0);
+    expect(await pendingUploads(`users/dev-${sub}/`)).toBe(0);
     const head = await ownerS3()
-      .send(new HeadObjectCommand({ Bucket: stack().bucket, Key: `users/${sub}/blobs/cancelled.bin` }))
+      .send(new HeadObjectCommand({ Bucket: stack().bucket, Key: `users/dev-${sub}/blobs/cancelled.bin` }))
       .catch((e: any) => e.$metadata?.httpStatusCode);
     expect(head).toBe(404);
   });
@@ -117,7 +117,7 @@ describe('client uploads against RGW', () => {
     const err = await storage.upload('blobs/failed.bin', failing(), { queueSize: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).message).toContain('disk read failed');
-    expect(await pendingUploads(`users/${sub}/`)).toBe(0);
+    expect(await pendingUploads(`users/dev-${sub}/`)).toBe(0);
   });
 
   it('an upload spanning several credential refreshes succeeds with rotated credentials', async () => {

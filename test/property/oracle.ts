@@ -1,16 +1,14 @@
 // The AWS-faithful oracle: @cloud-copilot/iam-simulate evaluating the role's identity policy
 // intersected with the session policy, for an assumed-role principal (as STS issues it).
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { rolePermissions } from '../../infra/local/uploader-role.mjs';
 
 export const ACCOUNT = '123456789012';
 export const SESSION_PRINCIPAL = `arn:aws:sts::${ACCOUNT}:assumed-role/keyhole-uploader/kh-test`;
 
-/** The role's own permissions, as infra/local/bootstrap.mjs sets them on RGW: the whole bucket. */
+/** The role's own permissions: the very document infra/local/bootstrap.mjs applies on RGW. */
 export function rolePolicy(bucket: string): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
-  };
+  return rolePermissions(bucket);
 }
 
 export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';

@@ -36,8 +36,13 @@ describe('issuer separation', () => {
       grants: [{ bucket: 'uploads', scopes: [{ prefix: 'users/{iss}/{sub}/', access: ['read' as const] }] }],
     };
     expect(typeof createBroker(separated)).toBe('function');
-    // One issuer plus the dev login is a development setup and stays allowed.
-    expect(typeof createBroker({ ...options, issuers: [options.issuers![0]!], devLogin: true })).toBe('function');
+    // Dev login signs in anyone as anyone, so it is refused next to any real issuer (issue 10).
+    expect(() => createBroker({ ...options, issuers: [options.issuers![0]!], devLogin: true })).toThrow(
+      new TypeError(
+        'options.devLogin cannot be combined with options.issuers: dev login signs in anyone as anyone, ' +
+          'so it would reach real users; run a separate local broker for development',
+      ),
+    );
   });
 
   it('with {iss}, the same sub at two issuers gets two prefixes that do not nest', () => {

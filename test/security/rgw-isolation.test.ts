@@ -22,10 +22,10 @@ import { ownerS3, stack, stackVendor } from '../helpers/stack.js';
 
 const bucket = stack().bucket;
 const victim = freshSubject('victim');
-const victimPrefix = `users/${victim}/`;
+const victimPrefix = `users/dev-${victim}/`;
 const victimKey = `${victimPrefix}secret.txt`;
 const rootKey = `root-${victim}.txt`;
-const siblingKey = `users/${victim}-sibling/x.txt`;
+const siblingKey = `users/dev-${victim}-sibling/x.txt`;
 
 type Expect = 'issued' | 'unsupported_subject' | 'grant_too_large';
 // The nastiest subjects from the property tests, relative to the victim where that makes them nastier.
@@ -90,7 +90,7 @@ describe('nasty subjects on the real RGW', () => {
       return;
     }
     expect(res.status).toBe(200);
-    const prefix = `users/${encodeSegment(sub, 'sub')}/`;
+    const prefix = `users/dev-${encodeSegment(sub, 'sub')}/`;
     expect(res.body.prefix).toBe(prefix);
     expect(prefix.startsWith(victimPrefix) || victimPrefix.startsWith(prefix)).toBe(false);
     const s3: S3Client = s3WithIssued(res.body);
@@ -136,7 +136,10 @@ describe('nasty subjects on the real RGW', () => {
   it('a session name per nasty subject is a valid RoleSessionName, and RGW accepted every one', () => {
     const issued = broker.logs.filter((l) => l.event === 'credentials.issued');
     expect(issued).toHaveLength(TABLE.filter((r) => r[2] === 'issued').length);
-    for (const line of issued) expect(line.sessionName).toBe(sessionNameFor(line.sub as string));
+    // Dev identities are named in their own namespace and per issuer.
+    for (const line of issued) {
+      expect(line.sessionName).toBe(sessionNameFor(`dev-${line.sub as string}`, line.iss as string));
+    }
     expect(new Set(issued.map((l) => l.sessionName)).size).toBe(issued.length);
   });
 
@@ -183,7 +186,13 @@ describe('nasty subjects on the real RGW', () => {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${bucket}/users/${key}/*` }],
       });
-    const request = { subject: 'x', identityId: 'x', sessionName: 'kh-colon-probe', durationSeconds: 900 };
+    const request = {
+      subject: 'x',
+      issuer: 'urn:test',
+      identityId: 'x',
+      sessionName: 'kh-colon-probe',
+      durationSeconds: 900,
+    };
     const err = await vendor.issue({ ...request, policy: policy('us-east-1:abc') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).upstreamCode).toBe('MalformedPolicyDocument');

@@ -65,17 +65,20 @@ describe('createBroker options', () => {
     ],
     [{ devLogin: false }, TypeError, 'options.issuers must list at least one trusted issuer (or set devLogin: true)'],
     [
-      { issuers: [{ issuer: 'https://i/', audience: 'a' }] },
+      { devLogin: false, issuers: [{ issuer: 'https://i/', audience: 'a' }] },
       TypeError,
       'options.issuers[0] must set exactly one of jwksUrl, jwks, publicKey (got none)',
     ],
     [
-      { issuers: [{ issuer: 'https://i/', audience: 'a', jwksUrl: 'http://idp.example.com/jwks' }] },
+      { devLogin: false, issuers: [{ issuer: 'https://i/', audience: 'a', jwksUrl: 'http://idp.example.com/jwks' }] },
       TypeError,
       'options.issuers[0].jwksUrl must be https (http is allowed on loopback only)',
     ],
     [
-      { issuers: [{ issuer: 'https://i/', audience: 'a', jwks: { keys: [] }, algorithms: ['HS256'] }] },
+      {
+        devLogin: false,
+        issuers: [{ issuer: 'https://i/', audience: 'a', jwks: { keys: [] }, algorithms: ['HS256'] }],
+      },
       TypeError,
       'options.issuers[0].algorithms may only contain RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA; got "HS256"',
     ],

@@ -21,11 +21,32 @@ describe('relative keys', () => {
     ['a/..', 'key must not contain "." or ".." segments'],
     ['a//b', 'key must not contain empty segments ("//")'],
     ['dir/', 'key must not end with "/"'],
-    ['a\nb', 'key must not contain control characters'],
+    ['a\nb', 'key contains control character U+000A at position 2'],
+    ['\u0000', 'key contains control character U+0000 at position 1'],
+    ['tab\there', 'key contains control character U+0009 at position 4'],
+    ['del\u007f', 'key contains control character U+007F at position 4'],
+    // C1: U+009B is an 8-bit CSI on some terminals; U+0080 and U+009F are the ends of the range.
+    ['ab\u009b2J', 'key contains control character U+009B at position 3'],
+    ['\u0080.txt', 'key contains control character U+0080 at position 1'],
+    ['x\u009f', 'key contains control character U+009F at position 2'],
+    // Positions count characters: the emoji (two UTF-16 units) is one.
+    ['😀\u0085', 'key contains control character U+0085 at position 2'],
+    // The first offender is named.
+    ['a\u001b]0;t\u0007\u009b', 'key contains control character U+001B at position 2'],
     ['x'.repeat(1020), 'key is too long: S3 keys are at most 1024 bytes including the prefix'],
   ])('rejects %j', (key, message) => {
     expect(() => fullKey('users/alice/', key)).toThrow(InvalidKeyError);
     expect(() => fullKey('users/alice/', key)).toThrow(message);
+  });
+
+  it.each([['\u00a0nbsp'], ['\u00ff'], ['\u2028'], ['é/ü']])('accepts %j: the C1 range ends at U+009F', (key) => {
+    expect(fullKey('users/alice/', key)).toBe(`users/alice/${key}`);
+  });
+
+  it('a control character in a list prefix is named as such', () => {
+    expect(() => listPrefix('users/alice/', 'a\u009b/')).toThrow(
+      'prefix contains control character U+009B at position 2',
+    );
   });
 
   it('list prefixes: empty means the whole grant; a trailing slash is kept', () => {

@@ -32,7 +32,11 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.broker.durationSeconds).toBe(900);
     expect(c.broker.grants).toEqual([
-      { bucket: 'uploads', scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] },
+      {
+        bucket: 'uploads',
+        scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }],
+        session: { bindSourceIp: false, allowPresignedUrls: false, allowTagging: false, expireWithToken: true },
+      },
     ]);
     expect(c.broker.rateLimit).toEqual({
       perSubject: { limit: 60, windowSeconds: 60 },

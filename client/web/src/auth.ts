@@ -36,7 +36,17 @@ function save(stored: Stored): void {
   sessionStorage.setItem(STORED, JSON.stringify(stored));
 }
 
+/** Increased by signOut(): a Session from before it no longer hands out, renews or saves its token. */
+let signOuts = 0;
+
+/**
+ * Forgets the saved session and disables every Session object handed out so far: their getToken
+ * throws, so a storage object or request that outlives the sign-out can neither fetch credentials
+ * with the old token nor write it back to sessionStorage by renewing it. Call `storage.signOut()`
+ * first to drop the S3 client, credentials and uploads.
+ */
 export function signOut(): void {
+  signOuts++;
   sessionStorage.removeItem(STORED);
 }
 
@@ -66,9 +76,12 @@ async function mintDevToken(brokerUrl: string, name: string): Promise<string> {
 
 function sessionFrom(stored: Stored, brokerUrl: string): Session {
   let current = stored;
+  const epoch = signOuts;
+  const signedOut = () => new SignInError('Signed out. Sign in again.');
   return {
     name: stored.name,
     async getToken({ forceRefresh }) {
+      if (epoch !== signOuts) throw signedOut();
       if (!forceRefresh) return current.token;
       // The broker said 401: renew once if we can; otherwise the broker's 401 reaches the page.
       if (current.kind === 'dev') {
@@ -82,6 +95,8 @@ function sessionFrom(stored: Stored, brokerUrl: string): Session {
         if (token)
           current = { ...current, token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) };
       }
+      // Signed out while renewing: saving now would bring the old session back on the next reload.
+      if (epoch !== signOuts) throw signedOut();
       save(current);
       return current.token;
     },

@@ -1,0 +1,39 @@
+// @ts-check
+// StrykerJS over the security-critical modules: `npm run test:mutation` (not part of `npm test`).
+// One test process at a time (2 shared cores); only the tests that cover a mutant run for it
+// (perTest coverage, vitest related mode), from the fast no-RGW subset in vitest.mutation.config.ts.
+// Results: .local/mutation/ (HTML and JSON; .local/ is git-ignored); the summary is kept in test/MUTATION.md.
+// One module only: `npm run test:mutation -- --mutate client/keys.ts`.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutation.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  mutate: [
+    'server/policy/**/*.ts',
+    'server/auth/**/*.ts',
+    'server/credential-cache.ts',
+    'server/http/rate-limit.ts',
+    'client/credentials.ts',
+    'client/storage.ts',
+    'client/keys.ts',
+  ],
+  // Never copy the local RGW (GBs of sparse block files), builds or reports into the sandbox.
+  ignorePatterns: ['.local', 'dist', 'client/web/dist', 'test/e2e/screenshots', 'test/bench/results'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: '.local/mutation/mutation.html' },
+  jsonReporter: { fileName: '.local/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, reportTests: false, logTests: false },
+  thresholds: { high: 90, low: 80, break: null },
+  timeoutMS: 15_000,
+  timeoutFactor: 2,
+  tempDirName: '.local/stryker-tmp',
+  incremental: true,
+  incrementalFile: '.local/mutation/incremental.json',
+  cleanTempDir: 'always',
+};

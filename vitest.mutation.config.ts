@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+import { UNIT_TESTS } from './vitest.unit.config.js';
+
+// The tests StrykerJS runs (`npm run test:mutation`, stryker.config.mjs): the unit and property
+// suites (no RGW), except those too slow to run once per mutant or that spawn processes:
+// isolation.property (23 s of IAM simulation per run; policy-builder and session-policy cover the
+// same code much faster), simulator-gaps (pins the simulator, not our code), config,
+// dev-login-production and web-app (they build or spawn the broker, seconds per run, and cover
+// configuration code outside the mutated modules). New unit tests are picked up automatically.
+export const MUTATION_EXCLUDED = [
+  'test/property/isolation.property.test.ts',
+  'test/property/simulator-gaps.test.ts',
+  'test/unit/config.test.ts',
+  'test/unit/dev-login-production.test.ts',
+  'test/unit/web-app.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    include: UNIT_TESTS,
+    exclude: ['node_modules/**', ...MUTATION_EXCLUDED],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
+});
