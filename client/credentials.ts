@@ -1,23 +1,25 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { BrokerError, KeyholeClientError } from './errors.js';
+import { requestCredentials, type BrokerAnswer } from './broker-request.js';
+import { localExpiry } from './clock-skew.js';
+import { brokerSettings } from './credentials-options.js';
+import type { Access } from './protocol/access.js';
+import type { CredentialsResponse } from './protocol/credentials.js';
 
-/** One kind of access on the granted prefix. */
-export type Access = 'read' | 'write' | 'list' | 'delete';
+/** `T` with every property and array read-only, all the way down. */
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
-/** What the broker granted, besides the credentials themselves. */
-export interface Grant {
-  readonly bucket: string;
-  readonly region: string;
-  /** The caller's key prefix, ending in "/". Keys given to the storage object are relative to it. */
-  readonly prefix: string;
-  readonly identityId: string;
-  readonly access: readonly Access[];
-  /** Present for non-AWS backends (Ceph RGW, MinIO...). */
-  readonly endpoint?: string;
-  readonly forcePathStyle?: boolean;
-  /** Extra prefixes when the grant has several (e.g. Amplify's private/ protected/ public/). */
-  readonly scopes?: readonly { readonly prefix: string; readonly access: readonly Access[] }[];
-}
+/**
+ * What the broker granted, besides the credentials themselves: `bucket`, `region`, `prefix` (the
+ * caller's key prefix, ending in "/"; keys given to the storage object are relative to it),
+ * `identityId`, `access`, and for some grants `scopes` (extra prefixes, e.g. Amplify's private/
+ * protected/ public/), `endpoint` and `forcePathStyle` (non-AWS backends: Ceph RGW, MinIO...).
+ * Derived from the protocol's credentials response, so a field added there appears here.
+ */
+export type Grant = DeepReadonly<Omit<CredentialsResponse, 'credentials'>>;
 
 /** Credentials as the AWS SDK wants them, with `expiration` so it refreshes in time. */
 export type BrokerCredentials = AwsCredentialIdentity & { readonly expiration: Date };
@@ -46,21 +48,6 @@ export interface BrokerCredentialsOptions {
   readonly fetch?: typeof fetch;
 }
 
-/**
- * Thrown (code `signed_out`) by an S3 client or operation that belonged to an identity which has
- * since signed out: a `storage.client()` reference kept across `storage.signOut()` /
- * `credentials.clear()`, an upload still running at sign-out, or a call that straddled the sign-out.
- * No request is signed for it; ask `storage.client()` again for a client of the current user.
- */
-export class SignedOutError extends KeyholeClientError {
-  constructor(
-    message = 'signed out: this client belonged to a user who has since signed out',
-    options?: { cause?: unknown },
-  ) {
-    super('signed_out', message, options);
-  }
-}
-
 /** An AWS SDK credentials provider backed by the broker, with the grant it came with. */
 export interface BrokerCredentialsProvider {
   (options?: { forceRefresh?: boolean }): Promise<BrokerCredentials>;
@@ -78,7 +65,7 @@ export interface BrokerCredentialsProvider {
   readonly brokerRequests: number;
   /**
    * Increases by one on every `clear()`. `createStorage` binds each S3 client to it, so a client of
-   * the previous user refuses with {@link SignedOutError}. Optional so wrappers may leave it out; a
+   * the previous user refuses with `SignedOutError`. Optional so wrappers may leave it out; a
    * storage object then notices the change of user from the grant's `identityId` instead.
    */
   readonly generation?: number;
@@ -89,22 +76,30 @@ export interface BrokerCredentialsProvider {
   readonly memoized?: boolean;
 }
 
-const ACCESS = ['read', 'write', 'list', 'delete'];
-
 interface Cached {
   readonly credentials: BrokerCredentials;
   readonly grant: Grant;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function toCached({ response, receivedAt, skewMs }: BrokerAnswer, capSeconds: number | undefined): Cached {
+  const { credentials, ...grant } = response;
+  return {
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      expiration: localExpiry(credentials.expiration, skewMs, receivedAt, capSeconds),
+    },
+    grant,
+  };
 }
 
 /**
  * Creates an AWS SDK credentials provider that fetches short-lived, prefix-scoped credentials from
  * the Keyhole broker. It caches them, shares one broker request among concurrent callers, returns
  * `expiration` so the SDK refreshes before expiry (also mid-upload), and corrects for a client clock
- * that differs from the broker's.
+ * that differs from the broker's. A broker answer that is not a valid credentials response is
+ * refused with `InvalidResponseError` (code `invalid_response`).
  *
  * @example
  * ```ts
@@ -113,144 +108,22 @@ function sleep(ms: number): Promise<void> {
  * ```
  */
 export function brokerCredentials(options: BrokerCredentialsOptions): BrokerCredentialsProvider {
-  if (!options || typeof options !== 'object') throw new TypeError('options must be an object');
-  let endpoint: string;
-  try {
-    endpoint = new URL('v1/credentials', options.brokerUrl.endsWith('/') ? options.brokerUrl : options.brokerUrl + '/')
-      .href;
-  } catch {
-    throw new TypeError('options.brokerUrl must be an absolute URL such as "https://auth.example.com"');
-  }
-  if (typeof options.getToken !== 'function')
-    throw new TypeError('options.getToken must be a function returning the user\u2019s JWT');
-  const access = options.access === undefined ? undefined : [...options.access];
-  if (access && (access.length === 0 || !access.every((a) => ACCESS.includes(a)))) {
-    throw new TypeError('options.access must be a non-empty array of "read", "write", "list", "delete"');
-  }
-  const refreshBefore = options.refreshBeforeSeconds ?? 300;
-  if (!Number.isFinite(refreshBefore) || refreshBefore < 0)
-    throw new RangeError('options.refreshBeforeSeconds must be a number >= 0');
-  const cap = options.maxLifetimeSeconds;
-  if (cap !== undefined && (!Number.isFinite(cap) || cap <= 0))
-    throw new RangeError('options.maxLifetimeSeconds must be a number > 0');
-  const retries = options.retries ?? 2;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 10)
-    throw new RangeError('options.retries must be an integer from 0 to 10');
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const getToken = options.getToken;
-
+  const settings = brokerSettings(options);
   let cached: Cached | undefined;
   let inflight: Promise<Cached> | undefined;
   let requests = 0;
   let generation = 0;
 
-  // A failing getToken is the app's sign-in problem, not the network's: report it as is, once.
-  async function tokenFor(forceRefresh: boolean): Promise<string> {
-    let token: unknown;
-    try {
-      token = await getToken({ forceRefresh });
-    } catch (cause) {
-      throw new KeyholeClientError(
-        'token_unavailable',
-        'getToken() failed: the user is not signed in or the token could not be renewed',
-        { cause },
-      );
-    }
-    if (typeof token !== 'string' || token === '') {
-      throw new KeyholeClientError('token_unavailable', 'getToken() must return a non-empty JWT string');
-    }
-    return token;
-  }
-
-  function request(token: string): Promise<Response> {
-    requests++;
-    // `cache` is typed in the DOM's RequestInit but not in Node's; both honour it.
-    const init = {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(access ? { access } : {}),
-      cache: 'no-store',
-      credentials: 'omit',
-    };
-    return doFetch(endpoint, init as RequestInit);
-  }
-
-  async function fetchOnce(): Promise<Cached> {
-    let refreshedToken = false;
-    for (let attempt = 0; ; attempt++) {
-      const sentAt = Date.now();
-      const token = await tokenFor(refreshedToken);
-      let res: Response;
-      try {
-        res = await request(token);
-      } catch (cause) {
-        if (attempt < retries) {
-          await sleep(200 * 2 ** attempt);
-          continue;
-        }
-        throw new BrokerError(0, 'broker_unreachable', `the Keyhole broker at ${endpoint} could not be reached`, {
-          cause,
-        });
-      }
-      const receivedAt = Date.now();
-      if (res.ok) {
-        const body = (await res.json()) as {
-          credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
-        } & Grant;
-        // Expiry is the broker's clock; shift it onto ours so a skewed device neither keeps dead
-        // credentials nor refreshes in a loop. The Date header has 1 s resolution; ignore < 2 s.
-        const serverDate = Date.parse(res.headers.get('date') ?? '');
-        const skew = Number.isNaN(serverDate) ? 0 : serverDate - (sentAt + receivedAt) / 2;
-        let expires = Date.parse(body.credentials.expiration) - (Math.abs(skew) > 2000 ? skew : 0);
-        if (cap !== undefined) expires = Math.min(expires, receivedAt + cap * 1000);
-        const { credentials, ...grant } = body;
-        return {
-          credentials: {
-            accessKeyId: credentials.accessKeyId,
-            secretAccessKey: credentials.secretAccessKey,
-            sessionToken: credentials.sessionToken,
-            expiration: new Date(expires),
-          },
-          grant,
-        };
-      }
-      let error: { code?: string; message?: string } = {};
-      try {
-        error = ((await res.json()) as { error?: typeof error }).error ?? {};
-      } catch {
-        // Not our JSON (a proxy's HTML page, say): keep the status only.
-      }
-      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
-      if (res.status === 401 && !refreshedToken) {
-        refreshedToken = true;
-        continue;
-      }
-      const retryable = res.status === 429 || res.status >= 500;
-      if (retryable && attempt < retries) {
-        await sleep(Number.isFinite(retryAfter) ? Math.min(retryAfter, 30) * 1000 : 200 * 2 ** attempt);
-        continue;
-      }
-      throw new BrokerError(
-        res.status,
-        error.code ?? `http_${res.status}`,
-        error.message ?? `the broker answered HTTP ${res.status}`,
-        {
-          ...(Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}),
-        },
-      );
-    }
-  }
-
   function current(force: boolean): Promise<Cached> {
-    if (!force && cached && cached.credentials.expiration.getTime() - Date.now() > refreshBefore * 1000) {
-      return Promise.resolve(cached);
-    }
+    const remainingMs = cached ? cached.credentials.expiration.getTime() - Date.now() : 0;
+    if (!force && cached && remainingMs > settings.refreshBeforeSeconds * 1000) return Promise.resolve(cached);
     if (!inflight) {
       const mine = generation;
-      const started: Promise<Cached> = fetchOnce()
-        .then((fresh) => {
-          if (mine === generation) cached = fresh;
-          return fresh;
+      const started: Promise<Cached> = requestCredentials(settings, () => requests++)
+        .then((answer) => {
+          const next = toCached(answer, settings.maxLifetimeSeconds);
+          if (mine === generation) cached = next;
+          return next;
         })
         .finally(() => {
           // After clear() a newer request may be in flight: leave that one to its own callers.

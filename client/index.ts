@@ -1,12 +1,11 @@
 export {
   brokerCredentials,
-  SignedOutError,
   type BrokerCredentialsOptions,
   type BrokerCredentialsProvider,
   type BrokerCredentials,
   type Grant,
-  type Access,
 } from './credentials.js';
+export type { Access } from './protocol/access.js';
 export {
   createStorage,
   type Storage,
@@ -19,4 +18,17 @@ export {
   type ListedObject,
   type ListPage,
 } from './storage.js';
-export { KeyholeClientError, BrokerError, InvalidKeyError, StorageError } from './errors.js';
+export {
+  CLIENT_ERROR_CODES,
+  KeyholeClientError,
+  BrokerError,
+  InvalidResponseError,
+  InvalidKeyError,
+  SignedOutError,
+  StorageError,
+  type BrokerErrorCodeSeen,
+  type ClientErrorCode,
+  type KeyholeErrorCode,
+  type StorageErrorCode,
+} from './errors.js';
+export { isNetworkError } from './network-error.js';

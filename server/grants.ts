@@ -66,7 +66,8 @@ export interface ResolvedGrant {
   readonly session: ResolvedSessionOptions;
 }
 
-interface CompiledRule {
+/** A {@link GrantRule} validated by {@link compileGrants}, with parsed prefix templates. */
+export interface CompiledRule {
   readonly when: GrantRule['when'];
   readonly bucket: string;
   readonly scopes: readonly { template: PrefixTemplate; access: readonly Access[] }[];

@@ -1,5 +1,14 @@
 export { createBroker, type BrokerOptions } from './broker.js';
-export { loadConfig, withEnvFile, type KeyholeConfig } from './config.js';
+export {
+  brokerAppFrom,
+  configProblems,
+  loadConfig,
+  parseConfig,
+  withEnvFile,
+  type ConfigProblem,
+  type ConfigResult,
+  type KeyholeConfig,
+} from './config.js';
 export {
   KeyholeError,
   AuthenticationError,
@@ -8,7 +17,12 @@ export {
   RateLimitError,
   UpstreamError,
   ConfigError,
+  BROKER_ERRORS,
+  type BrokerErrorCode,
+  type KeyholeErrorCode,
+  type StartupErrorCode,
 } from './errors.js';
+export type { CredentialsResponse } from '../client/protocol/credentials.js';
 export {
   createTokenVerifier,
   DEFAULT_ALGORITHMS,

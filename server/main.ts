@@ -1,37 +1,34 @@
-// `npm run broker`: validates configuration, then serves the broker. A configuration error exits
-// with status 2 and one line naming the variable, never a stack trace.
-import { createBroker } from './broker.js';
-import { createBucketInspector } from './bucket-safety.js';
-import { loadConfig, withEnvFile, type KeyholeConfig } from './config.js';
+// `npm run broker` (and `npm start`): validates configuration, then serves the broker. A
+// configuration error exits with status 2 and one line per wrong variable, never a stack trace.
+import { brokerAppFrom, parseConfig, type KeyholeConfig } from './config.js';
 import { KeyholeError } from './errors.js';
-import { webAppFromEnv, withWebApp, type WebAppOptions } from './http/web-app.js';
-import { createLogger } from './logger.js';
-import { createStsVendor } from './vendors/sts.js';
-import { createCognitoVendor } from './vendors/cognito.js';
+import { createLogger, logOutput, prettyInstalled } from './logger.js';
 
-let config: KeyholeConfig;
+function refuse(lines: readonly string[]): never {
+  for (const line of lines) process.stderr.write(`keyhole: invalid configuration: ${line}\n`);
+  process.exit(2);
+}
+
+const result = parseConfig(process.env);
+if (!result.ok) refuse(result.problems.map((p) => `${p.variable}: ${p.message}`));
+const config: KeyholeConfig = result.config;
+if (config.logFormat === 'pretty' && !prettyInstalled()) {
+  refuse(['KEYHOLE_LOG_FORMAT: "pretty" needs the pino-pretty package (a devDependency); install it or use "json"']);
+}
+const output = logOutput(config.logFormat, {
+  isTTY: process.stdout.isTTY === true,
+  production: config.production,
+  prettyInstalled: prettyInstalled(),
+});
+
 let app;
-let web: WebAppOptions | undefined;
 try {
-  config = loadConfig(process.env);
-  app = createBroker({
-    ...config.broker,
-    vendor: config.vendor.kind === 'cognito' ? createCognitoVendor(config.vendor) : createStsVendor(config.vendor),
-    bucketCheck: config.bucketCheck === 'accept-risk' ? 'accept-risk' : createBucketInspector(config.bucketCheck),
-    logger: createLogger(config.logLevel),
-  });
-  // KEYHOLE_WEB_DIR: also serve the built web app, same origin as the broker.
-  web = webAppFromEnv(withEnvFile(process.env), {
-    devLogin: config.broker.devLogin === true,
-    s3Endpoint: config.broker.s3Endpoint,
-    region: config.broker.region,
-  });
-  if (web) app = withWebApp(app, web);
+  app = brokerAppFrom(config, createLogger(config.logLevel, undefined, output));
 } catch (err) {
+  // The library checks its options again; anything the loader let through is still one line.
   const message =
     err instanceof KeyholeError || err instanceof TypeError || err instanceof RangeError ? err.message : String(err);
-  process.stderr.write(`keyhole: invalid configuration: ${message.split('\n')[0]}\n`);
-  process.exit(2);
+  refuse([message.split('\n')[0]!]);
 }
 
 const server = app.listen(config.port, config.host, () => {
@@ -39,7 +36,7 @@ const server = app.listen(config.port, config.host, () => {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host}:${port}`;
   process.stdout.write(`keyhole broker listening on ${base}\n`);
-  if (web) process.stdout.write(`web app: open ${base}/ in a browser\n`);
+  if (config.web) process.stdout.write(`web app: open ${base}/ in a browser\n`);
   if (config.broker.devLogin) {
     process.stdout.write(
       `try it:\n  TOKEN=$(curl -s -X POST ${base}/v1/dev/token -H 'content-type: application/json' -d '{"sub":"alice"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')\n` +

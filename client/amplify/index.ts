@@ -5,6 +5,6 @@ export {
   type AmplifyCredentialsOptions,
   type KeyholeAmplifyProvider,
 } from './provider.js';
-export { BrokerError, KeyholeClientError } from '../errors.js';
-export { SignedOutError } from '../credentials.js';
-export type { Grant, Access } from '../credentials.js';
+export { BrokerError, InvalidResponseError, KeyholeClientError, SignedOutError } from '../errors.js';
+export type { Grant } from '../credentials.js';
+export type { Access } from '../protocol/access.js';

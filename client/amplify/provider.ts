@@ -3,7 +3,8 @@ import type {
   CredentialsAndIdentityIdProvider,
   GetCredentialsOptions,
 } from '@aws-amplify/core';
-import { brokerCredentials, SignedOutError, type BrokerCredentialsOptions, type Grant } from '../credentials.js';
+import { brokerCredentials, type BrokerCredentialsOptions, type Grant } from '../credentials.js';
+import { SignedOutError } from '../errors.js';
 
 /** Options for {@link createAmplifyCredentialsProvider}: the same as `brokerCredentials`. */
 export type AmplifyCredentialsOptions = BrokerCredentialsOptions;

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { cliSettings } from '../../server/config/cli-env.js';
+import { DEFAULT_BROKER_URL } from '../../server/config/formats.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export const USAGE = `Usage:
@@ -10,7 +12,7 @@ export const USAGE = `Usage:
 Keys are relative to the prefix the broker grants you (e.g. users/alice/).
 
 Options:
-  --broker URL        broker base URL (env KEYHOLE_BROKER_URL; default http://127.0.0.1:8787)
+  --broker URL        broker base URL (env KEYHOLE_BROKER_URL; default ${DEFAULT_BROKER_URL})
   --token JWT         your bearer token (env KEYHOLE_TOKEN)
   --dev-login NAME    sign in through the broker's dev login (local development only)
   --json              print one JSON document on stdout, no progress
@@ -72,12 +74,9 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
   const { values, positionals } = parsed;
   const json = values.json === true;
   const quiet = values.quiet === true;
-  const brokerUrl = values.broker ?? env.KEYHOLE_BROKER_URL ?? 'http://127.0.0.1:8787';
-  try {
-    if (!/^https?:$/.test(new URL(brokerUrl).protocol)) throw new Error('scheme');
-  } catch {
-    throw usage(`--broker must be an http(s) URL such as http://127.0.0.1:8787 (got "${brokerUrl}")`);
-  }
+  const settings = cliSettings(env, { broker: values.broker, token: values.token });
+  if (!settings.ok) throw usage(settings.problems.map((p) => `${p.variable} ${p.message}`).join('; '));
+  const { brokerUrl, token } = settings.settings;
   const base = { brokerUrl, json, quiet };
   if (values.help) return { ...base, command: { name: 'help' }, auth: undefined };
   if (values.version) return { ...base, command: { name: 'version' }, auth: undefined };
@@ -110,7 +109,6 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
       command = { name: 'rm', key: rest[0]! };
   }
 
-  const token = values.token ?? env.KEYHOLE_TOKEN;
   const dev = values['dev-login'];
   if (values.token !== undefined && dev !== undefined) throw usage('use either --token or --dev-login, not both');
   const auth: Auth | undefined =

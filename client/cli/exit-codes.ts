@@ -1,4 +1,4 @@
-import { BrokerError, InvalidKeyError, KeyholeClientError, StorageError } from '../index.js';
+import { BrokerError, InvalidKeyError, isNetworkError, KeyholeClientError, StorageError } from '../index.js';
 
 /** Exit statuses of the `keyhole` command. Stable: scripts may test them. */
 export const EXIT = {
@@ -35,20 +35,6 @@ export class CliError extends Error {
   }
 }
 
-function networkFailure(err: unknown): boolean {
-  for (
-    let e = err as { name?: string; code?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 6;
-    depth++
-  ) {
-    if (e.name === 'TypeError' && /fetch/i.test(String((e as Error).message))) return true;
-    if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)$/.test(e.code))
-      return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
 /** Maps any error to a code, an exit status and a one-line message. */
 export function classify(err: unknown): CliError {
   if (err instanceof CliError) return err;
@@ -68,7 +54,7 @@ export function classify(err: unknown): CliError {
     if (err.code === 'not_found') return new CliError(err.code, EXIT.notFound, err.message, { cause: err });
     if (err.code === 'aborted') return new CliError(err.code, EXIT.interrupted, err.message, { cause: err });
     if (err.code === 'expired_credentials') return new CliError(err.code, EXIT.auth, err.message, { cause: err });
-    if (networkFailure(err) || (err.status !== undefined && err.status >= 500)) {
+    if (isNetworkError(err) || (err.status !== undefined && err.status >= 500)) {
       return new CliError('s3_unavailable', EXIT.unavailable, err.message, { cause: err });
     }
     return new CliError(err.code, EXIT.failed, err.message, { cause: err });

@@ -13,7 +13,7 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
-import { AuthenticationError, KeyholeError } from '../errors.js';
+import { AuthenticationError, brokerError, KeyholeError, type BrokerErrorCodeWithStatus } from '../errors.js';
 
 /** Asymmetric algorithms only: with no shared secret, HS256-with-the-public-key confusion cannot occur. */
 export const DEFAULT_ALGORITHMS = Object.freeze([
@@ -101,9 +101,19 @@ function keyResolver(issuer: TrustedIssuer, index: number): Promise<ResolvedKey>
   return Promise.resolve(key as CryptoKey | KeyObject);
 }
 
-function reject(code: string, message: string, cause?: unknown): never {
+function reject(code: BrokerErrorCodeWithStatus<401>, message: string, cause?: unknown): never {
   throw new AuthenticationError(code, message, cause === undefined ? undefined : { cause });
 }
+
+// The claims jose can name in a JWTClaimValidationFailed with the options used here; `nbf` and
+// `iat` are handled before this. Any other claim (a future jose check) is plain `invalid_token`,
+// so only codes the protocol declares ever reach a client.
+const CLAIM_CODES: Readonly<Record<string, BrokerErrorCodeWithStatus<401>>> = {
+  iss: 'invalid_iss',
+  aud: 'invalid_aud',
+  sub: 'invalid_sub',
+  exp: 'invalid_exp',
+};
 
 function mapJoseError(err: unknown): never {
   if (err instanceof KeyholeError) throw err;
@@ -111,7 +121,8 @@ function mapJoseError(err: unknown): never {
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') reject('token_not_yet_valid', 'the token is not valid yet (nbf)', err);
     if (err.claim === 'iat') reject('token_not_yet_valid', 'the token was issued in the future (iat)', err);
-    reject(`invalid_${err.claim}`, `the token's "${err.claim}" claim is not accepted`, err);
+    const code = Object.hasOwn(CLAIM_CODES, err.claim) ? CLAIM_CODES[err.claim]! : 'invalid_token';
+    reject(code, `the token's "${err.claim}" claim is not accepted`, err);
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed)
     reject('algorithm_not_allowed', 'the token algorithm is not allowed', err);
@@ -120,11 +131,45 @@ function mapJoseError(err: unknown): never {
   if (err instanceof joseErrors.JWSSignatureVerificationFailed)
     reject('invalid_signature', 'the token signature is invalid', err);
   if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
-    throw new KeyholeError('jwks_unavailable', 503, 'the issuer key set could not be fetched', { cause: err });
+    throw brokerError('jwks_unavailable', 'the issuer key set could not be fetched', { cause: err });
   }
   if (err instanceof joseErrors.JOSEError) reject('invalid_token', `the token is invalid: ${err.code}`, err);
   // Network failures fetching a JWKS surface as plain errors from fetch.
-  throw new KeyholeError('jwks_unavailable', 503, 'the issuer key set could not be fetched', { cause: err });
+  throw brokerError('jwks_unavailable', 'the issuer key set could not be fetched', { cause: err });
+}
+
+type IssuerEntry = { readonly issuer: TrustedIssuer; readonly key: ReturnType<typeof keyResolver> };
+
+// Checks each trusted issuer's entry, in order, and indexes them by their exact `iss`.
+function issuerTable(issuers: readonly TrustedIssuer[]): Map<string, IssuerEntry> {
+  const byIssuer = new Map<string, IssuerEntry>();
+  issuers.forEach((issuer, i) => {
+    if (typeof issuer?.issuer !== 'string' || issuer.issuer === '') {
+      throw new TypeError(`options.issuers[${i}].issuer must be a non-empty string`);
+    }
+    const audiences = typeof issuer.audience === 'string' ? [issuer.audience] : issuer.audience;
+    if (
+      !Array.isArray(audiences) ||
+      audiences.length === 0 ||
+      audiences.some((a) => typeof a !== 'string' || a === '')
+    ) {
+      throw new TypeError(`options.issuers[${i}].audience must be a non-empty string or array of strings`);
+    }
+    for (const alg of issuer.algorithms ?? []) {
+      if (!DEFAULT_ALGORITHMS.includes(alg)) {
+        throw new TypeError(
+          `options.issuers[${i}].algorithms may only contain ${DEFAULT_ALGORITHMS.join(', ')}; got "${alg}"`,
+        );
+      }
+    }
+    if (byIssuer.has(issuer.issuer))
+      throw new TypeError(`options.issuers[${i}].issuer "${issuer.issuer}" is listed twice`);
+    const key = keyResolver(issuer, i);
+    // Surface bad static keys at startup rather than per request; the promise is reused.
+    key.catch(() => undefined);
+    byIssuer.set(issuer.issuer, { issuer, key });
+  });
+  return byIssuer;
 }
 
 /**
@@ -157,33 +202,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     throw new RangeError('options.maxTokenAgeSeconds must be an integer from 60 to 31536000');
   }
   const now = options.now ?? (() => new Date());
-  const byIssuer = new Map<string, { issuer: TrustedIssuer; key: ReturnType<typeof keyResolver> }>();
-  options.issuers.forEach((issuer, i) => {
-    if (typeof issuer?.issuer !== 'string' || issuer.issuer === '') {
-      throw new TypeError(`options.issuers[${i}].issuer must be a non-empty string`);
-    }
-    const audiences = typeof issuer.audience === 'string' ? [issuer.audience] : issuer.audience;
-    if (
-      !Array.isArray(audiences) ||
-      audiences.length === 0 ||
-      audiences.some((a) => typeof a !== 'string' || a === '')
-    ) {
-      throw new TypeError(`options.issuers[${i}].audience must be a non-empty string or array of strings`);
-    }
-    for (const alg of issuer.algorithms ?? []) {
-      if (!DEFAULT_ALGORITHMS.includes(alg)) {
-        throw new TypeError(
-          `options.issuers[${i}].algorithms may only contain ${DEFAULT_ALGORITHMS.join(', ')}; got "${alg}"`,
-        );
-      }
-    }
-    if (byIssuer.has(issuer.issuer))
-      throw new TypeError(`options.issuers[${i}].issuer "${issuer.issuer}" is listed twice`);
-    const key = keyResolver(issuer, i);
-    // Surface bad static keys at startup rather than per request; the promise is reused.
-    key.catch(() => undefined);
-    byIssuer.set(issuer.issuer, { issuer, key });
-  });
+  const byIssuer = issuerTable(options.issuers);
 
   return async function verifyToken(token: string): Promise<VerifiedClaims> {
     if (typeof token !== 'string' || token === '') reject('missing_token', 'a bearer token is required');

@@ -1,44 +1,53 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { KeyholeError, RateLimitError } from '../errors.js';
+import type { ErrorBody } from '../../client/protocol/errors.js';
+import { brokerError, isBrokerError, RateLimitError, type BrokerError, type BrokerErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** Writes `{ error: { code, message } }` with the given status; never a stack trace. */
-export function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
+export function sendError(res: Response, status: number, code: BrokerErrorCode, message: string): void {
+  const body: ErrorBody = { error: { code, message } };
+  res.status(status).set('Cache-Control', 'no-store').json(body);
 }
 
+/** The broker's last route: a JSON 404 `not_found` for any path nothing else answered. */
 export const notFound: RequestHandler = (req, res) => {
   sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
 };
 
-// body-parser errors carry a `type` and a `status`; map the ones a client can cause.
-const BODY_ERRORS: Record<string, [number, string, string]> = {
-  'entity.parse.failed': [400, 'malformed_body', 'the request body is not valid JSON'],
-  'entity.too.large': [413, 'body_too_large', 'the request body is too large'],
-  'encoding.unsupported': [415, 'unsupported_encoding', 'the request body encoding is not supported'],
-  'charset.unsupported': [415, 'unsupported_charset', 'the request body charset is not supported'],
-  'request.aborted': [400, 'request_aborted', 'the request was aborted'],
-  'request.size.invalid': [400, 'malformed_body', 'the request body size does not match Content-Length'],
+// body-parser errors carry a `type` and a `status`; map the ones a client can cause. The status
+// comes from the protocol's registry, with the code.
+const BODY_ERRORS: Readonly<Record<string, readonly [BrokerErrorCode, string]>> = {
+  'entity.parse.failed': ['malformed_body', 'the request body is not valid JSON'],
+  'entity.too.large': ['body_too_large', 'the request body is too large'],
+  'encoding.unsupported': ['unsupported_encoding', 'the request body encoding is not supported'],
+  'charset.unsupported': ['unsupported_charset', 'the request body charset is not supported'],
+  'request.aborted': ['request_aborted', 'the request was aborted'],
+  'request.size.invalid': ['malformed_body', 'the request body size does not match Content-Length'],
 };
 
 /**
- * The status and code the broker answers `err` with: its own for a KeyholeError, the mapped one for
- * a body-parser error, else 500 `internal_error`. Used by the error handler and by the audit log,
- * so every refusal is recorded with the same code the client sees.
+ * The status and code the broker answers `err` with: its own for a KeyholeError with a broker code,
+ * the mapped one for a body-parser error, else 500 `internal_error` (a ConfigError included: its
+ * code is not part of the protocol). Used by the error handler and by the audit log, so every
+ * refusal is recorded with the same code the client sees.
  */
-export function toKeyholeError(err: unknown): KeyholeError {
-  if (err instanceof KeyholeError) return err;
+export function toKeyholeError(err: unknown): BrokerError {
+  if (isBrokerError(err)) return err;
   const type = (err as { type?: unknown } | null)?.type;
-  const bodyError = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
-  if (bodyError) return new KeyholeError(bodyError[1], bodyError[0], bodyError[2], { cause: err });
-  return new KeyholeError('internal_error', 500, 'internal error', { cause: err });
+  const bodyError = typeof type === 'string' && Object.hasOwn(BODY_ERRORS, type) ? BODY_ERRORS[type] : undefined;
+  if (bodyError) return brokerError(bodyError[0], bodyError[1], { cause: err });
+  return brokerError('internal_error', 'internal error', { cause: err });
 }
 
+/**
+ * The broker's error handler: a KeyholeError answers with its status and code (5xx also logged), a
+ * body-parser error with its mapped code, anything else with a logged 500 `internal_error`.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     void _next;
     if (res.headersSent) return;
-    if (err instanceof KeyholeError) {
+    if (isBrokerError(err)) {
       if (err instanceof RateLimitError) res.set('Retry-After', String(err.retryAfterSeconds));
       if (err.status >= 500) {
         logger.warn({

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { BucketInspector, BucketSafety } from '../bucket-safety.js';
-import { KeyholeError } from '../errors.js';
+import { brokerError, isBrokerError, type BrokerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CredentialVendor } from '../vendors/vendor.js';
 import { sendError } from './errors.js';
@@ -18,7 +18,7 @@ export interface ReadinessOptions {
 
 interface Verdict {
   readonly at: number;
-  readonly error?: KeyholeError;
+  readonly error?: BrokerError;
   readonly buckets: readonly (BucketSafety & { bucket: string })[];
 }
 
@@ -67,8 +67,7 @@ export function readiness(options: ReadinessOptions): { handler: RequestHandler;
     const [vendorError, buckets] = await Promise.all([
       options.vendor.ping(options.durationSeconds).then(
         () => undefined,
-        (err: unknown) =>
-          err instanceof KeyholeError ? err : new KeyholeError('not_ready', 503, 'vendor check failed', { cause: err }),
+        (err: unknown) => (isBrokerError(err) ? err : brokerError('not_ready', 'vendor check failed', { cause: err })),
       ),
       checkBuckets(options),
     ]);
@@ -76,11 +75,7 @@ export function readiness(options: ReadinessOptions): { handler: RequestHandler;
     const unsafe = buckets.find((b) => !b.safe);
     const bucketError =
       unsafe && options.bucketCheck !== 'accept-risk'
-        ? new KeyholeError(
-            options.bucketCheck === undefined ? 'bucket_unchecked' : 'bucket_not_hardened',
-            503,
-            unsafe.detail,
-          )
+        ? brokerError(options.bucketCheck === undefined ? 'bucket_unchecked' : 'bucket_not_hardened', unsafe.detail)
         : undefined;
     return {
       at: Date.now(),

@@ -1,5 +1,6 @@
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, brokerError } from '../errors.js';
 import { ALL_ACCESS, type Access } from '../policy/access.js';
 
 const credentialsBody = z.strictObject({
@@ -20,4 +21,28 @@ export function parseCredentialsBody(body: unknown): { access?: Access[] } {
     throw new BadRequestError('invalid_body', `${where}: ${issue.message}`);
   }
   return parsed.data.access ? { access: parsed.data.access } : {};
+}
+
+/**
+ * The broker's JSON body parser: at most `maxBodyBytes`, objects and arrays only. It parses
+ * whatever the content type says; a route that cares checks the type first (see
+ * {@link readOptionalJsonBody}).
+ */
+export function jsonBody(maxBodyBytes: number): RequestHandler {
+  return express.json({ limit: maxBodyBytes, strict: true, type: () => true });
+}
+
+/**
+ * Parses the request's JSON body into `req.body`, if it has one: a body is announced by a
+ * Content-Length above 0 or by Transfer-Encoding. Throws 415 `unsupported_media_type` for a body
+ * that is not `application/json`, and body-parser's own errors as they are (mapped by the error
+ * handler). Run after authentication, so an anonymous caller never gets its body read.
+ */
+export async function readOptionalJsonBody(req: Request, res: Response, json: RequestHandler): Promise<void> {
+  const length = Number(req.get('content-length') ?? 0);
+  if (!(length > 0 || req.get('transfer-encoding'))) return;
+  if (!req.is('application/json')) {
+    throw brokerError('unsupported_media_type', 'the request body must be application/json');
+  }
+  await new Promise<void>((resolve, reject) => json(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
 }

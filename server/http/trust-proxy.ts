@@ -14,30 +14,40 @@ function isAddressOrCidr(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
 
+const EXPECTED =
+  'must be false, the number of proxies in front of the broker (e.g. 1), ' +
+  'or their addresses/CIDRs (e.g. "10.0.0.0/8", "loopback")';
+
 /**
- * Checks a trust-proxy setting. `true` is refused: it trusts the left-most `X-Forwarded-For`
- * entry, which the client itself writes, so anyone could choose the address that rate limits,
- * the audit log and `aws:SourceIp` binding see. Throws a TypeError naming `name` otherwise.
- * Returns the value in the form Express's `trust proxy` setting takes.
+ * Reads a trust-proxy setting: the value in the form Express's `trust proxy` setting takes, or
+ * why it is refused (a sentence to put after the setting's name). `true` is refused: it trusts
+ * the left-most `X-Forwarded-For` entry, which the client itself writes, so anyone could choose
+ * the address that rate limits, the audit log and `aws:SourceIp` binding see.
  */
-export function checkTrustProxy(value: unknown, name: string): false | number | string[] {
-  const hint =
-    `${name} must be false, the number of proxies in front of the broker (e.g. 1), ` +
-    'or their addresses/CIDRs (e.g. "10.0.0.0/8", "loopback")';
-  if (value === undefined || value === false) return false;
+export function readTrustProxy(value: unknown): { value: false | number | string[] } | { refused: string } {
+  if (value === undefined || value === false) return { value: false };
   if (value === true) {
-    throw new TypeError(
-      `${name} must not be true: that trusts the left-most X-Forwarded-For entry, which the client writes; ${hint.slice(name.length + 1)}`,
-    );
+    return {
+      refused: `must not be true: that trusts the left-most X-Forwarded-For entry, which the client writes; ${EXPECTED}`,
+    };
   }
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 1 || value > 10) throw new TypeError(hint);
-    return value;
+    return Number.isInteger(value) && value >= 1 && value <= 10 ? { value } : { refused: EXPECTED };
   }
   const entries = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : undefined;
   const list = entries?.map((e) => (typeof e === 'string' ? e.trim() : '')).filter((e) => e !== '');
   if (!list || list.length === 0 || !list.every((e) => NAMED.has(e) || isAddressOrCidr(e))) {
-    throw new TypeError(hint);
+    return { refused: EXPECTED };
   }
-  return list;
+  return { value: list };
+}
+
+/**
+ * Checks a trust-proxy setting ({@link readTrustProxy}); throws a TypeError naming `name` when
+ * it is refused.
+ */
+export function checkTrustProxy(value: unknown, name: string): false | number | string[] {
+  const read = readTrustProxy(value);
+  if ('refused' in read) throw new TypeError(`${name} ${read.refused}`);
+  return read.value;
 }

@@ -2,23 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { WEB_CONFIG_PATH, type WebAppConfig } from '../../client/protocol/web-config.js';
 import { ConfigError } from '../errors.js';
 
-/** What the web app reads from `/config.json` at startup. */
-export interface WebAppConfig {
-  /** Base URL of the broker. Default: the page's own origin. */
-  readonly brokerUrl?: string;
-  /** Offer the broker's dev login (a name field). */
-  readonly devLogin: boolean;
-  /** OpenID Connect sign-in (authorization code + PKCE), when configured. */
-  readonly oidc?: {
-    readonly issuer: string;
-    readonly clientId: string;
-    readonly scope: string;
-    /** Which token the broker accepts: the ID token (default) or the access token. */
-    readonly token: 'id_token' | 'access_token';
-  };
-}
+// The page validates `/config.json` against the protocol's schema; the server serves that very type.
+export type { WebAppConfig } from '../../client/protocol/web-config.js';
 
 /** Options for {@link withWebApp}. */
 export interface WebAppOptions {
@@ -44,7 +32,8 @@ function cspOrigin(value: string): string {
 }
 
 // Paths the app owns; everything else falls through to the broker (and its JSON 404).
-const APP_PATHS = new Set(['/', '/index.html', '/config.json', '/favicon.svg']);
+const CONFIG_PATH = `/${WEB_CONFIG_PATH}`;
+const APP_PATHS = new Set(['/', '/index.html', CONFIG_PATH, '/favicon.svg']);
 
 /**
  * Serves the built web app next to the broker, same origin, so the page needs no CORS entry.
@@ -94,7 +83,7 @@ export function withWebApp(broker: Express, options: WebAppOptions): Express {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (!APP_PATHS.has(req.path) && !req.path.startsWith('/assets/')) return next();
     headers(req, res, () => {
-      if (req.path === '/config.json') {
+      if (req.path === CONFIG_PATH) {
         res.set('Cache-Control', 'no-cache').type('application/json').send(config);
         return;
       }

@@ -1,18 +1,23 @@
-import {
-  CognitoIdentityClient,
-  DescribeIdentityPoolCommand,
-  GetCredentialsForIdentityCommand,
-  GetOpenIdTokenForDeveloperIdentityCommand,
-} from '@aws-sdk/client-cognito-identity';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { STSClient } from '@aws-sdk/client-sts';
 import { createHash } from 'node:crypto';
+import { ACCOUNT_ROLE_ARN, REGION, ROLE_ARN_EXAMPLE } from '../config/formats.js';
 import { UpstreamError } from '../errors.js';
 import { buildSessionPolicy, type Scope, type SessionRestrictions } from '../policy/session-policy.js';
 import { encodeSegment } from '../policy/subject.js';
+import {
+  assumeRoleWithWebIdentity,
+  checkIdentityPool,
+  COGNITO_ID,
+  getCredentialsForIdentity,
+  getOpenIdToken,
+  type IdentityPool,
+} from './cognito-calls.js';
 import { unconfinedPrefix, unconfinedPrefixReason } from './cognito-grants.js';
-import { rawErrorCode } from './raw-error-code.js';
-import { issuedFrom, toUpstreamError as toStsError } from './sts.js';
-import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
+import { CognitoIdentities } from './cognito-identities.js';
+import type { CredentialVendor } from './vendor.js';
+
+export { COGNITO_ID, toCognitoError } from './cognito-calls.js';
 
 /** How credentials are obtained after GetOpenIdTokenForDeveloperIdentity. */
 export type CognitoMode = 'enhanced' | 'basic';
@@ -45,44 +50,7 @@ export interface CognitoVendorOptions {
 }
 
 const MODES: readonly CognitoMode[] = ['enhanced', 'basic'];
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-/** Shape of a Cognito identity (and identity pool) id. Nothing else may reach a policy with its ':' kept. */
-export const COGNITO_ID = new RegExp(`^${REGION}:${UUID}$`);
-const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const PROVIDER = /^[\w.-]{1,100}$/;
-
-// Documented Cognito errors that mean "try again later"; everything else is a 502 (misconfiguration).
-const COGNITO_RETRYABLE = new Set([
-  'TooManyRequestsException',
-  'InternalErrorException',
-  'ExternalServiceException',
-  'LimitExceededException',
-  'ServiceUnavailable',
-  'ThrottlingException',
-  'TimeoutError',
-]);
-
-/** Maps a Cognito failure to UpstreamError `cognito_unavailable` (503) or `cognito_error` (502), keeping Cognito's code. */
-export function toCognitoError(err: unknown, action: string): UpstreamError {
-  const upstreamCode = rawErrorCode(err);
-  // Only without a service code: "ENOTFOUND" must not match "ResourceNotFoundException".
-  const networkish =
-    upstreamCode === undefined &&
-    err instanceof Error &&
-    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up|TimeoutError/.test(
-      `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}`,
-    );
-  const unavailable = networkish || (upstreamCode !== undefined && COGNITO_RETRYABLE.has(upstreamCode));
-  const detail = upstreamCode ?? (networkish ? 'unreachable' : 'unknown error');
-  return new UpstreamError(
-    unavailable ? 'cognito_unavailable' : 'cognito_error',
-    unavailable ? 503 : 502,
-    `Cognito ${action} failed: ${detail}`,
-    upstreamCode,
-    { cause: err },
-  );
-}
 
 /**
  * Scopes with the identity id's segment kept literal (`private/us-east-1:uuid/`), and their session
@@ -158,11 +126,14 @@ function checkOptions(options: CognitoVendorOptions): void {
   if (!MODES.includes(options.mode)) {
     throw new TypeError(`options.mode must be one of ${MODES.map((m) => `"${m}"`).join(', ')}`);
   }
-  if (typeof options.region !== 'string' || !/^[a-z0-9-]{2,32}$/.test(options.region)) {
+  if (typeof options.region !== 'string' || !REGION.test(options.region)) {
     throw new TypeError('options.region must be a region name such as "eu-west-1"');
   }
-  if (options.roleArn !== undefined && (typeof options.roleArn !== 'string' || !ROLE_ARN.test(options.roleArn))) {
-    throw new TypeError('options.roleArn must be an IAM role ARN such as "arn:aws:iam::123456789012:role/NAME"');
+  if (
+    options.roleArn !== undefined &&
+    (typeof options.roleArn !== 'string' || !ACCOUNT_ROLE_ARN.test(options.roleArn))
+  ) {
+    throw new TypeError(`options.roleArn must be an IAM role ARN such as "${ROLE_ARN_EXAMPLE}"`);
   }
   if (options.mode === 'basic' && options.roleArn === undefined) {
     throw new TypeError('options.roleArn is required when options.mode is "basic"');
@@ -200,7 +171,6 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
   checkOptions(options);
   const { identityPoolId, developerProviderName, mode, roleArn } = options;
   const tokenDuration = options.tokenDurationSeconds ?? 60;
-  const maxIdentities = options.maxCachedIdentities ?? 10000;
   const base = {
     region: options.region,
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
@@ -208,134 +178,42 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
   };
   const cognito = options.cognitoClient ?? new CognitoIdentityClient(base);
   const sts = mode === 'basic' ? (options.stsClient ?? new STSClient(base)) : undefined;
-  // Both maps are keyed by the developer user identifier, i.e. by (issuer, subject), exactly as
-  // Cognito keys its identities: a subject alone would let "alice" at issuer B be answered with
-  // the identity (and in the enhanced flow, the credentials) of "alice" at issuer A.
-  // developer user identifier -> identity id (stable for it), in LRU order.
-  const identities = new Map<string, string>();
-  // developer user identifier -> an OpenID token just obtained by identityIdFor, so issue() need not ask again.
-  const fresh = new Map<string, { token: string; at: number }>();
+  const pool: IdentityPool = { cognito, identityPoolId, developerProviderName };
+  const memory = new CognitoIdentities(options.maxCachedIdentities ?? 10000, tokenDuration);
   let calls = 0;
-
-  async function openIdToken(user: string): Promise<{ identityId: string; token: string }> {
+  // Every request to Cognito or STS counts, failed ones included.
+  const counted = <T>(request: () => Promise<T>): Promise<T> => {
     calls++;
-    let out;
-    try {
-      out = await cognito.send(
-        new GetOpenIdTokenForDeveloperIdentityCommand({
-          IdentityPoolId: identityPoolId,
-          Logins: { [developerProviderName]: user },
-          TokenDuration: tokenDuration,
-        }),
-      );
-    } catch (err) {
-      throw toCognitoError(err, 'GetOpenIdTokenForDeveloperIdentity');
-    }
-    if (!out.IdentityId || !out.Token) {
-      throw new UpstreamError(
-        'cognito_error',
-        502,
-        'Cognito GetOpenIdTokenForDeveloperIdentity returned no identity or token',
-        undefined,
-      );
-    }
-    if (!COGNITO_ID.test(out.IdentityId)) {
-      throw new UpstreamError(
-        'cognito_error',
-        502,
-        'Cognito returned an identity id of an unexpected shape',
-        undefined,
-      );
-    }
-    identities.delete(user);
-    identities.set(user, out.IdentityId);
-    while (identities.size > maxIdentities) identities.delete(identities.keys().next().value as string);
-    return { identityId: out.IdentityId, token: out.Token };
-  }
-
-  async function tokenFor(user: string): Promise<string> {
-    const kept = fresh.get(user);
-    fresh.delete(user);
-    // Used once, and only while well inside its lifetime.
-    if (kept && Date.now() - kept.at < Math.min(tokenDuration, 30) * 500) return kept.token;
-    return (await openIdToken(user)).token;
-  }
-
-  async function enhanced(identityId: string, token: string): Promise<IssuedCredentials> {
-    calls++;
-    let out;
-    try {
-      out = await cognito.send(
-        new GetCredentialsForIdentityCommand({
-          IdentityId: identityId,
-          Logins: { 'cognito-identity.amazonaws.com': token },
-          ...(roleArn ? { CustomRoleArn: roleArn } : {}),
-        }),
-      );
-    } catch (err) {
-      throw toCognitoError(err, 'GetCredentialsForIdentity');
-    }
-    if (out.IdentityId !== undefined && out.IdentityId !== identityId) {
-      throw new UpstreamError('cognito_error', 502, 'Cognito returned credentials for another identity', undefined);
-    }
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretKey || !c.SessionToken || !c.Expiration) {
-      throw new UpstreamError(
-        'cognito_error',
-        502,
-        'Cognito GetCredentialsForIdentity returned no credentials',
-        undefined,
-      );
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
-  }
-
-  async function basic(request: IssueRequest, token: string): Promise<IssuedCredentials> {
-    calls++;
-    let out;
-    try {
-      out = await sts!.send(
-        new AssumeRoleWithWebIdentityCommand({
-          RoleArn: roleArn!,
-          RoleSessionName: request.sessionName,
-          WebIdentityToken: token,
-          Policy: request.policy,
-          DurationSeconds: request.durationSeconds,
-        }),
-      );
-    } catch (err) {
-      throw toStsError(err, 'AssumeRoleWithWebIdentity');
-    }
-    return issuedFrom(out.Credentials, 'AssumeRoleWithWebIdentity');
-  }
+    return request();
+  };
+  const openIdToken = async (user: string) => {
+    const answer = await counted(() => getOpenIdToken(pool, user, tokenDuration));
+    memory.rememberIdentity(user, answer.identityId);
+    return answer;
+  };
 
   return {
     kind: 'cognito',
     appliesSessionPolicy: mode === 'basic',
     async identityIdFor(subject, issuer) {
       const user = developerUserIdentifier(issuer, subject);
-      const known = identities.get(user);
+      const known = memory.identityId(user);
       if (known) return known;
       const { identityId, token } = await openIdToken(user);
-      fresh.set(user, { token, at: Date.now() });
-      while (fresh.size > 1000) fresh.delete(fresh.keys().next().value as string);
+      memory.keepToken(user, token);
       return identityId;
     },
     async issue(request) {
       const user = developerUserIdentifier(request.issuer, request.subject);
-      const token = await tokenFor(user);
-      const identityId = identities.get(user);
-      if (identityId !== request.identityId) {
+      const token = memory.takeToken(user) ?? (await openIdToken(user)).token;
+      if (memory.identityId(user) !== request.identityId) {
         // The caller maps to another identity than the one the prefixes were rendered for:
         // refuse rather than issue credentials for one identity scoped to another's prefix.
         throw new UpstreamError('cognito_error', 502, 'Cognito identity changed while issuing credentials', undefined);
       }
-      return mode === 'enhanced' ? enhanced(request.identityId, token) : basic(request, token);
+      return mode === 'enhanced'
+        ? counted(() => getCredentialsForIdentity(cognito, request.identityId, token, roleArn))
+        : counted(() => assumeRoleWithWebIdentity(sts!, roleArn!, request, token));
     },
     scopeGrant: cognitoScopes,
     checkGrants(grants) {
@@ -348,26 +226,7 @@ export function createCognitoVendor(options: CognitoVendorOptions): CredentialVe
         );
       }
     },
-    async ping() {
-      calls++;
-      let pool;
-      try {
-        pool = await cognito.send(new DescribeIdentityPoolCommand({ IdentityPoolId: identityPoolId }));
-      } catch (err) {
-        throw toCognitoError(err, 'DescribeIdentityPool');
-      }
-      if (pool.DeveloperProviderName !== developerProviderName) {
-        throw new UpstreamError(
-          'cognito_error',
-          502,
-          `identity pool's developer provider is not "${developerProviderName}"`,
-          undefined,
-        );
-      }
-      if (mode === 'basic' && pool.AllowClassicFlow !== true) {
-        throw new UpstreamError('cognito_error', 502, 'identity pool does not allow the basic flow', undefined);
-      }
-    },
+    ping: () => counted(() => checkIdentityPool(pool, mode === 'basic')),
     upstreamCalls: () => calls,
   };
 }

@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { UpstreamError } from '../errors.js';
 import { DEV_ISSUER, DEV_NAMESPACE } from '../auth/dev-login.js';
+import { ROLE_ARN, ROLE_ARN_EXAMPLE } from '../config/formats.js';
 import { encodeSegment } from '../policy/subject.js';
 import { keepRawErrorBody, rawErrorCode } from './raw-error-code.js';
 import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
@@ -115,8 +116,8 @@ export function issuedFrom(c: Credentials | undefined, action: string): IssuedCr
  * ```
  */
 export function createStsVendor(options: StsVendorOptions): CredentialVendor {
-  if (typeof options?.roleArn !== 'string' || !/^arn:aws[\w-]*:iam::\d{0,12}:role\/\S+$/.test(options.roleArn)) {
-    throw new TypeError('options.roleArn must be an IAM role ARN such as "arn:aws:iam::123456789012:role/NAME"');
+  if (typeof options?.roleArn !== 'string' || !ROLE_ARN.test(options.roleArn)) {
+    throw new TypeError(`options.roleArn must be an IAM role ARN such as "${ROLE_ARN_EXAMPLE}"`);
   }
   if (typeof options.region !== 'string' || options.region === '') {
     throw new TypeError('options.region must be a non-empty string');

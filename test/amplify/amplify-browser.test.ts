@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
-import { CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { stack } from '../helpers/stack.js';
 import { amplifyGrant } from './amplify-grant.js';
 import { localSpkiHash } from './tls-endpoint.js';
@@ -41,10 +41,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   broker = await startBroker({ grants: [amplifyGrant()], corsOrigins: [origin] });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${localSpkiHash(stack().caCertFile)}`],
-  });
+  browser = await chromium.launch(
+    chromiumLaunchOptions([`--ignore-certificate-errors-spki-list=${localSpkiHash(stack().caCertFile)}`]),
+  );
 });
 afterAll(async () => {
   await browser?.close();

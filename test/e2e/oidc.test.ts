@@ -10,7 +10,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
-import { buildWebApp, CHROMIUM_ARGS, startWebBroker, type WebServer } from './web-server.js';
+import { chromiumLaunchOptions } from '../helpers/chromium.js';
+import { buildWebApp, startWebBroker, type WebServer } from './web-server.js';
 
 const CLIENT_ID = 'keyhole-web';
 
@@ -112,7 +113,7 @@ beforeAll(async () => {
       oidc: { issuer: provider.issuer, clientId: CLIENT_ID, scope: 'openid profile', token: 'id_token' },
     },
   );
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
 }, 120_000);
 
 afterAll(async () => {

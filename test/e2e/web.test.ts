@@ -6,12 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
+import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { ownerS3, stack } from '../helpers/stack.js';
-import { buildWebApp, CHROMIUM_ARGS, deadUrl, startWebBroker, type WebServer } from './web-server.js';
+import { buildWebApp, deadUrl, startWebBroker, type WebServer } from './web-server.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
 declare const document: any;
@@ -43,7 +44,7 @@ const payloads = {
 beforeAll(async () => {
   web = await buildWebApp();
   server = await startWebBroker(web.dir);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
   files = mkdtempSync(join(tmpdir(), 'keyhole-e2e-files-'));
   for (const [name, bytes] of Object.entries(payloads)) writeFileSync(join(files, name), bytes);
 }, 120_000);
@@ -82,6 +83,54 @@ async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void
 async function openUploads(prefix: string): Promise<number> {
   const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   return out.Uploads?.length ?? 0;
+}
+
+/**
+ * Logs, in the page, when each multipart part upload (`PUT …?partNumber=`) starts and how it ends
+ * (`load`: sent to the end and answered; `abort` or `error`), and when an upload's Cancel is
+ * clicked. One event loop writes the log, so its order is the order things happened in the page.
+ */
+async function logPartUploads(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const log: string[] = (window.__partLog = []);
+    const open = window.XMLHttpRequest.prototype.open;
+    window.XMLHttpRequest.prototype.open = function (this: any, method: string, url: string, ...rest: unknown[]) {
+      const part = method === 'PUT' ? new URL(String(url)).searchParams.get('partNumber') : null;
+      if (part) {
+        log.push(`start ${part}`);
+        for (const end of ['load', 'abort', 'error']) this.addEventListener(end, () => log.push(`${end} ${part}`));
+      }
+      return open.call(this, method, url, ...rest);
+    };
+    document.addEventListener(
+      'click',
+      (event: any) => event.target?.closest?.('li.upload button') && log.push('cancel'),
+      { capture: true },
+    );
+  });
+}
+
+/** From a log written by {@link logPartUploads}: the parts open when Cancel was clicked, and how each ended. */
+function partsOpenAtCancel(log: readonly string[]): { part: string; end: string | undefined }[] {
+  const cancel = log.indexOf('cancel');
+  const before = log.slice(0, cancel);
+  const open = before.filter((e) => e.startsWith('start ')).map((e) => e.slice('start '.length));
+  return open
+    .filter((part) => !before.some((e) => e !== `start ${part}` && e.endsWith(` ${part}`)))
+    .map((part) => ({
+      part,
+      end: log
+        .slice(cancel + 1)
+        .find((e) => e.endsWith(` ${part}`))
+        ?.split(' ')[0],
+    }));
+}
+
+/** Puts objects under a dev-login user's prefix with the bucket owner's keys, as if uploaded before. */
+async function putObjects(subject: string, objects: Record<string, Buffer>): Promise<void> {
+  for (const [name, body] of Object.entries(objects)) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `users/dev-${subject}/${name}`, Body: body }));
+  }
 }
 
 async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
@@ -225,24 +274,45 @@ describe('web app in Chromium', () => {
     const big = join(files, 'cancel-me.bin');
     writeFileSync(big, randomBytes(30 * MiB));
     const { context, page } = await newPage();
+    await logPartUploads(page);
     await signIn(page, server.url, carol);
-    await throttleUploads(page, 2 * MiB);
+    // Slow enough (30 s for the file) that a busy page still clicks Cancel while parts are in flight.
+    await throttleUploads(page, 1 * MiB);
     await page.setInputFiles('#file-input', big);
     const prefix = `users/dev-${carol}/`;
     await until(async () => (await openUploads(prefix)) === 1, 'the multipart upload to start');
-    // Let the first parts get under way.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Let the first parts get under way: one is being sent. Polled on a timer: animation frames
+    // (the default) can be too rare in a busy headless page.
+    await page.waitForFunction(
+      () => {
+        const log: string[] = window.__partLog;
+        const started = log.filter((e) => e.startsWith('start ')).map((e) => e.slice('start '.length));
+        return started.some((part) => !log.some((e) => !e.startsWith('start ') && e.endsWith(` ${part}`)));
+      },
+      undefined,
+      { polling: 100 },
+    );
     // The click returns once the page handled it (its main thread may be busy hashing parts).
     await page.click('li.upload[data-name="cancel-me.bin"] button:has-text("Cancel")');
-    const clicked = Date.now();
     await page.waitForSelector('li.upload[data-name="cancel-me.bin"][data-state=cancelled]');
     expect(await page.textContent('li.upload[data-name="cancel-me.bin"] .row-error')).toBe(
       'Upload cancelled; nothing was kept.',
     );
     expect(await page.textContent('li.upload[data-name="cancel-me.bin"] .pct')).toBe('Cancelled');
     await until(async () => (await openUploads(prefix)) === 0, 'the multipart upload to be aborted');
-    // Parts in flight are stopped, not sent to the end (20 MiB at 2 MiB/s would take 10 s).
-    expect(Date.now() - clicked).toBeLessThan(5000);
+    // Parts in flight are stopped, not sent to the end: each one open when Cancel was clicked ends
+    // as aborted. This waits for all of them to end, so one sent to the end would show as "load".
+    let open: { part: string; end: string | undefined }[] = [];
+    await until(
+      async () => {
+        open = partsOpenAtCancel((await page.evaluate(() => window.__partLog)) as string[]);
+        return open.every((p) => p.end !== undefined);
+      },
+      'the parts in flight to end',
+      60_000,
+    );
+    expect(open.length).toBeGreaterThan(0);
+    expect(open).toEqual(open.map(({ part }) => ({ part, end: 'abort' })));
     await expect(
       s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}cancel-me.bin` })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
@@ -250,7 +320,10 @@ describe('web app in Chromium', () => {
     await context.close();
   });
 
-  test("bob does not see alice's files, and reading alice's key directly is denied by S3", async () => {
+  test("bob does not see another user's files, and reading their key directly is denied by S3", async () => {
+    // Grace's file is put there directly, so this test does not depend on another one uploading it.
+    const grace = freshSubject('grace');
+    await putObjects(grace, { 'photo.jpg': payloads['photo.jpg'] });
     const { context, page } = await newPage();
     await signIn(page, server.url, bob);
     expect(await page.textContent('[data-testid=prefix]')).toBe(`users/dev-${bob}/`);
@@ -272,19 +345,22 @@ describe('web app in Chromium', () => {
     expect(await page.locator('[data-testid=files] li[data-key]').count()).toBe(1);
 
     await page.click('details.open summary');
-    await page.fill('#open-key', `users/dev-${alice}/photo.jpg`);
+    await page.fill('#open-key', `users/dev-${grace}/photo.jpg`);
     await page.click('form[aria-label="Open by key"] button');
     await page.waitForSelector('#banner[data-kind=denied]');
     expect(await page.textContent('#banner .banner-text')).toBe(
-      `Access denied: download "users/dev-${alice}/photo.jpg" is outside your grant. You can only use files under users/dev-${bob}/.`,
+      `Access denied: download "users/dev-${grace}/photo.jpg" is outside your grant. You can only use files under users/dev-${bob}/.`,
     );
     await page.screenshot({ path: shotPath('access-denied') });
     await context.close();
   });
 
   test('at phone width the page fits the screen without sideways scrolling', async () => {
+    // Its own user with two files put there directly, so this test does not depend on the first.
+    const frank = freshSubject('frank');
+    await putObjects(frank, { 'video.bin': payloads['video.bin'], 'photo.jpg': payloads['photo.jpg'] });
     const { context, page } = await newPage({ width: 390, height: 844 });
-    await signIn(page, server.url, alice);
+    await signIn(page, server.url, frank);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=files] li[data-key]').length === 2);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     // The file actions sit under the name, full width, not squeezed beside it.
@@ -306,7 +382,15 @@ describe('web app in Chromium', () => {
         body: JSON.stringify({ sub: freshSubject('dave'), ttlSeconds: 1 }),
       });
       const { token } = (await res.json()) as { token: string };
-      await new Promise((r) => setTimeout(r, 2100));
+      // Wait until the broker itself refuses the token as expired, instead of sleeping past its exp.
+      await until(async () => {
+        const answer = await fetch(`${strict.url}/v1/credentials`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await answer.arrayBuffer();
+        return answer.status === 401;
+      }, 'the token to expire');
       const { context, page } = await newPage();
       // The tab held an OIDC session (no refresh token), which cannot renew itself.
       await page.addInitScript((t) => {

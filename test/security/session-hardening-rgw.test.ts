@@ -95,8 +95,11 @@ describe('credentials never outlive the caller’s token (aws:CurrentTime, RGW e
       const deadline = Date.now() + 30_000;
       while (outcome === 'OK' && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
+        // RGW checks the condition when the request arrives, never before it was sent: a write
+        // sent a second past exp that still succeeds means the bound is not enforced.
+        const sentAt = Date.now();
         outcome = await put(res.body, 'after.txt');
-        if (outcome === 'OK') expect(Date.now()).toBeLessThan(exp * 1000 + 2000);
+        if (outcome === 'OK') expect(sentAt).toBeLessThan(exp * 1000 + 1000);
       }
       expect(outcome).toBe('403 AccessDenied');
       expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 1000);

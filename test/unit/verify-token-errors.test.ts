@@ -215,6 +215,20 @@ describe('error mapping: code, message and cause', () => {
     expect(err!.cause).toBeInstanceOf(joseErrors.JWSSignatureVerificationFailed);
   });
 
+  it('a kid that matches two keys of the set is refused as unknown_key, "ambiguous", even if one of them signed it', async () => {
+    const twins = createTokenVerifier({
+      issuers: [issuer({ jwks: { keys: [k1.jwk, { ...k2.jwk, kid: 'k1' }] } })],
+      now: at,
+    });
+    const err = await failure(twins(await sign(k1)));
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err).toMatchObject({ status: 401, code: 'unknown_key', message: 'the token kid is ambiguous' });
+    expect(err!.cause).toBeInstanceOf(joseErrors.JWKSMultipleMatchingKeys);
+    // Positive control: with the kids told apart, the same token is accepted.
+    const apart = createTokenVerifier({ issuers: [issuer({ jwks: { keys: [k1.jwk, k2.jwk] } })], now: at });
+    expect((await apart(await sign(k1))).sub).toBe('alice');
+  });
+
   it('an algorithm outside the issuer’s list is algorithm_not_allowed', async () => {
     const rsa = await key('k1', 'RS256');
     const v = createTokenVerifier({ issuers: [issuer({ jwks: { keys: [rsa.jwk] }, algorithms: ['ES256'] })], now: at });

@@ -1,28 +1,15 @@
 // Sign-in: the broker's dev login (local only) or OpenID Connect, authorization code + PKCE.
 // The bearer token lives in sessionStorage: it survives a reload, not a closed tab.
+import type { WebAppConfig } from '../../protocol/web-config.js';
+import { SignInError } from './errors.js';
 
-export interface OidcConfig {
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly token: 'id_token' | 'access_token';
-}
-
-export interface AppConfig {
-  readonly brokerUrl?: string;
-  readonly devLogin: boolean;
-  readonly oidc?: OidcConfig;
-}
+/** The OpenID Connect part of config.json, as the broker writes it. */
+export type OidcConfig = NonNullable<WebAppConfig['oidc']>;
 
 export interface Session {
   /** Who is signed in, for display. */
   readonly name: string;
   getToken(options: { forceRefresh: boolean }): Promise<string>;
-}
-
-/** A sign-in failure whose message is fit to show as is. */
-export class SignInError extends Error {
-  override readonly name = 'SignInError';
 }
 
 const STORED = 'keyhole.session';

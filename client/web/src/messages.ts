@@ -1,25 +1,22 @@
 // Turns any error into a sentence for the page. Never a stack trace.
-import { BrokerError, InvalidKeyError, StorageError } from 'keyhole/client';
-import { SignInError } from './auth.js';
+import { BrokerError, InvalidKeyError, isNetworkError, StorageError } from 'keyhole/client';
+import { SignInError, WebConfigError } from './errors.js';
 
+/** What a message is about; the banner's `data-kind`, and whether it offers to sign in again. */
 export type MessageKind = 'denied' | 'expired' | 'offline' | 'error' | 'cancelled';
 
+/** A sentence for the page's banner. */
 export interface Message {
   readonly kind: MessageKind;
   readonly text: string;
 }
 
-function isNetworkFailure(err: unknown): boolean {
-  // fetch rejects with a TypeError ("Failed to fetch") when the host cannot be reached.
-  for (let e = err as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.name === 'TypeError' || e.name === 'NetworkError') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
+/**
+ * Turns any error into a sentence for the banner; `context.prefix` (the user's key prefix) is named
+ * when access is denied.
+ */
 export function describe(err: unknown, context: { prefix?: string } = {}): Message {
-  if (err instanceof SignInError) return { kind: 'error', text: err.message };
+  if (err instanceof SignInError || err instanceof WebConfigError) return { kind: 'error', text: err.message };
   if (err instanceof BrokerError) {
     if (err.status === 0) {
       return {
@@ -57,7 +54,7 @@ export function describe(err: unknown, context: { prefix?: string } = {}): Messa
       case 'not_found':
         return { kind: 'error', text: `Not found: ${err.message}.` };
       default:
-        if (isNetworkFailure(err)) {
+        if (isNetworkError(err)) {
           return {
             kind: 'offline',
             text: 'Can\u2019t reach the storage service. Check your connection, then try again.',
@@ -67,7 +64,7 @@ export function describe(err: unknown, context: { prefix?: string } = {}): Messa
     }
   }
   if (err instanceof InvalidKeyError) return { kind: 'error', text: `Invalid file name: ${err.message}.` };
-  if (isNetworkFailure(err)) {
+  if (isNetworkError(err)) {
     return { kind: 'offline', text: 'The network is unreachable. Check your connection, then try again.' };
   }
   const message = err instanceof Error ? err.message : String(err);

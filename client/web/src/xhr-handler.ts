@@ -36,6 +36,21 @@ function urlOf(request: SdkRequest): string {
   return `${request.protocol}//${request.hostname}${port}${request.path}${pairs.length ? `?${pairs.join('&')}` : ''}`;
 }
 
+// What the SDK's own handlers reject with when a request is aborted; lib-storage and the client's
+// error mapping recognise it by name.
+function abortError(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
+/** The request's path decoded, as the S3 key it writes appears in it. */
+function decodedPath(request: SdkRequest): string {
+  try {
+    return decodeURIComponent(request.path);
+  } catch {
+    return request.path;
+  }
+}
+
 function headersOf(xhr: XMLHttpRequest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of xhr
@@ -46,6 +61,24 @@ function headersOf(xhr: XMLHttpRequest): Record<string, string> {
     if (at > 0) out[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
   }
   return out;
+}
+
+/**
+ * An SDK `requestHandler` on XMLHttpRequest that reports upload progress per S3 key and can stop
+ * the bodies in flight to a key (see {@link XhrRequestHandler.abortSending}).
+ */
+function openXhr(request: SdkRequest): XMLHttpRequest {
+  const xhr = new XMLHttpRequest();
+  xhr.open(request.method, urlOf(request));
+  xhr.responseType = 'blob';
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (!FORBIDDEN.has(name.toLowerCase())) xhr.setRequestHeader(name, value);
+  }
+  return xhr;
+}
+
+function responseOf(xhr: XMLHttpRequest): unknown {
+  return { statusCode: xhr.status, reason: xhr.statusText, headers: headersOf(xhr), body: xhr.response as Blob };
 }
 
 export class XhrRequestHandler {
@@ -74,6 +107,7 @@ export class XhrRequestHandler {
     for (const xhr of this.#sending.get(key) ?? []) xhr.abort();
   }
 
+  /** Sends one SDK request over XHR; rejects like fetch() when nothing answers, with AbortError when stopped. */
   handle(request: SdkRequest, options: { abortSignal?: AbortSignal } = {}): Promise<{ response: unknown }> {
     const body = request.body;
     if (
@@ -85,71 +119,67 @@ export class XhrRequestHandler {
     }
     return new Promise((resolve, reject) => {
       const signal = options.abortSignal;
-      if (signal?.aborted) {
-        reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+      const key = this.#watchedKey(request);
+      // A stopped key's parts that were still being read or signed are refused as they arrive.
+      if (signal?.aborted || (key !== undefined && request.method === 'PUT' && this.#stopped.has(key))) {
+        reject(abortError());
         return;
       }
-      const xhr = new XMLHttpRequest();
-      xhr.open(request.method, urlOf(request));
-      xhr.responseType = 'blob';
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (!FORBIDDEN.has(name.toLowerCase())) xhr.setRequestHeader(name, value);
-      }
-      let path: string;
-      try {
-        path = decodeURIComponent(request.path);
-      } catch {
-        path = request.path;
-      }
-      // Path-style requests go to /bucket/key, virtual-hosted ones to /key.
-      const key = [path.slice(path.indexOf('/', 1) + 1), path.slice(1)].find((k) => this.#listeners.has(k));
-      const listener = key === undefined ? undefined : this.#listeners.get(key);
-      let sending: Set<XMLHttpRequest> | undefined;
-      if (key !== undefined && request.method === 'PUT' && this.#stopped.has(key)) {
-        reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
-        return;
-      }
-      if (key !== undefined && listener && request.method === 'PUT') {
-        const part = Number(request.query?.partNumber ?? 0) || 0;
-        xhr.upload.addEventListener('progress', (event) => listener(part, event.loaded));
-        sending = this.#sending.get(key) ?? new Set();
-        this.#sending.set(key, sending.add(xhr));
-      }
+      const xhr = openXhr(request);
+      const untrack = key !== undefined && request.method === 'PUT' ? this.#track(key, request, xhr) : () => {};
       const onAbort = () => xhr.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => {
+      const settle = (outcome: () => void) => () => {
         signal?.removeEventListener('abort', onAbort);
-        sending?.delete(xhr);
-        if (key !== undefined && sending?.size === 0) this.#sending.delete(key);
+        untrack();
+        outcome();
       };
-      xhr.addEventListener('load', () => {
-        done();
-        resolve({
-          response: {
-            statusCode: xhr.status,
-            reason: xhr.statusText,
-            headers: headersOf(xhr),
-            body: xhr.response as Blob,
-          },
-        });
-      });
-      xhr.addEventListener('error', () => {
-        done();
-        reject(Object.assign(new TypeError('Failed to fetch'), { name: 'TypeError' }));
-      });
-      xhr.addEventListener('abort', () => {
-        done();
-        reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
-      });
-      xhr.send((body ?? null) as XMLHttpRequestBodyInit | null);
+      xhr.addEventListener(
+        'load',
+        settle(() => resolve({ response: responseOf(xhr) })),
+      );
+      // XHR's error event carries no detail: nothing answered. Reject with what fetch() gives then,
+      // so the SDK's retries and isNetworkError() (client/network-error.ts) treat both handlers alike.
+      xhr.addEventListener(
+        'error',
+        settle(() => reject(new TypeError('Failed to fetch'))),
+      );
+      xhr.addEventListener(
+        'abort',
+        settle(() => reject(abortError())),
+      );
+      xhr.send((request.body ?? null) as XMLHttpRequestBodyInit | null);
     });
   }
 
+  /** The watched key this request writes or reads, if any. */
+  #watchedKey(request: SdkRequest): string | undefined {
+    const path = decodedPath(request);
+    // Path-style requests go to /bucket/key, virtual-hosted ones to /key.
+    return [path.slice(path.indexOf('/', 1) + 1), path.slice(1)].find((k) => this.#listeners.has(k));
+  }
+
+  /** Reports the upload progress of `xhr` to the key's listener and counts it as sending; returns the undo. */
+  #track(key: string, request: SdkRequest, xhr: XMLHttpRequest): () => void {
+    const listener = this.#listeners.get(key)!;
+    const part = Number(request.query?.partNumber ?? 0) || 0;
+    xhr.upload.addEventListener('progress', (event) => listener(part, event.loaded));
+    const sending = this.#sending.get(key) ?? new Set();
+    this.#sending.set(key, sending.add(xhr));
+    return () => {
+      sending.delete(xhr);
+      if (sending.size === 0) this.#sending.delete(key);
+    };
+  }
+
+  /** Part of the SDK's handler interface; this handler has no settings. */
   updateHttpClientConfig(): void {}
 
+  /** Part of the SDK's handler interface; this handler has no settings. */
   httpHandlerConfigs(): Record<string, never> {
     return {};
   }
 
+  /** Part of the SDK's handler interface; nothing to release (no connection pool). */
   destroy(): void {}
 }

@@ -1,12 +1,40 @@
 // Serves an app in its own process with what the bench measures from outside: requests that
 // reached the server and the process's CPU time, read at GET /__bench/stats (not counted).
-import { createServer, type RequestListener } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
 
 export interface AppStats {
   readonly requests: number;
   readonly cpuMs: number;
   readonly stsCalls: number;
+}
+
+/** Environment variable: a built browser-bench page (test/bench/browser) to serve at {@link PAGE_PATH}. */
+export const PAGE_DIR_ENV = 'KEYHOLE_BENCH_PAGE_DIR';
+/** Environment variable: the S3 endpoint the app server hands out (default: the stack's HTTP one). */
+export const S3_ENDPOINT_ENV = 'KEYHOLE_BENCH_S3_ENDPOINT';
+/** Where the browser-bench page is served, same origin as the app, not counted as app requests. */
+export const PAGE_PATH = '/__bench/page/';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+function servePage(dir: string, url: string, res: ServerResponse): void {
+  const rel = normalize(decodeURIComponent(url.slice(PAGE_PATH.length).split('?')[0]!) || 'index.html');
+  if (rel.startsWith('..')) {
+    res.statusCode = 404;
+    res.end();
+    return;
+  }
+  try {
+    const body = readFileSync(join(dir, rel));
+    res.setHeader('content-type', TYPES[extname(rel)] ?? 'application/octet-stream');
+    res.end(body);
+  } catch {
+    res.statusCode = 404;
+    res.end();
+  }
 }
 
 export function serveForBench(app: RequestListener, stsCalls: () => number = () => 0): void {
@@ -17,6 +45,11 @@ export function serveForBench(app: RequestListener, stsCalls: () => number = () 
       const stats: AppStats = { requests, cpuMs: (cpu.user + cpu.system) / 1000, stsCalls: stsCalls() };
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(stats));
+      return;
+    }
+    const pageDir = process.env[PAGE_DIR_ENV];
+    if (pageDir && req.url?.startsWith(PAGE_PATH)) {
+      servePage(pageDir, req.url, res);
       return;
     }
     requests++;

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { createBroker, createLogger } from '../../../server/index.js';
 import { stack, stackVendor } from '../../helpers/stack.js';
 import { benchGrants, issuerFromEnv } from '../auth.js';
-import { serveForBench } from './app-server.js';
+import { S3_ENDPOINT_ENV, serveForBench } from './app-server.js';
 
 const s = stack();
 const vendor = stackVendor();
@@ -13,7 +13,7 @@ const app = createBroker({
   grants: benchGrants(s.bucket),
   vendor,
   region: s.region,
-  s3Endpoint: s.s3Endpoint,
+  s3Endpoint: process.env[S3_ENDPOINT_ENV] || s.s3Endpoint,
   rateLimit: false,
   // Audit lines are part of the broker's real cost: written, but to nowhere.
   logger: createLogger('info', createWriteStream('/dev/null')),

@@ -1,6 +1,6 @@
 import { stack } from '../../helpers/stack.js';
 import { benchGrants, issuerFromEnv } from '../auth.js';
-import { serveForBench } from './app-server.js';
+import { S3_ENDPOINT_ENV, serveForBench } from './app-server.js';
 import { createPresignServer } from './presign.js';
 
 const s = stack();
@@ -9,7 +9,7 @@ serveForBench(
     issuers: [issuerFromEnv()],
     grants: benchGrants(s.bucket),
     region: s.region,
-    endpoint: s.s3Endpoint,
+    endpoint: process.env[S3_ENDPOINT_ENV] || s.s3Endpoint,
     ownerCredentials: s.brokerCredentials,
   }),
 );

@@ -55,7 +55,7 @@ export function createPresignServer(options: PresignServerOptions): Express {
     try {
       return { Bucket: grant.bucket, Key: fullKey(scope.prefix, key) };
     } catch (err) {
-      throw new KeyholeError('invalid_key', 400, (err as Error).message);
+      throw new KeyholeError('invalid_body', 400, (err as Error).message);
     }
   }
 
@@ -143,7 +143,7 @@ export function createPresignServer(options: PresignServerOptions): Express {
   );
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof KeyholeError ? err : new KeyholeError('internal', 500, 'internal error');
+    const e = err instanceof KeyholeError ? err : new KeyholeError('internal_error', 500, 'internal error');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
   return app;

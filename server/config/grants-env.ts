@@ -1,0 +1,154 @@
+// The grant rules: `KEYHOLE_GRANTS` (JSON), or one rule from `KEYHOLE_BUCKET`,
+// `KEYHOLE_PREFIX_TEMPLATE`, `KEYHOLE_ACCESS` and the session variables.
+import { z } from 'zod';
+import { compileGrants, type GrantRule } from '../grants.js';
+import { ALL_ACCESS, type Access } from '../policy/access.js';
+import { parsePrefixTemplate } from '../policy/prefix-template.js';
+import { unconfinedPrefix, unconfinedPrefixReason } from '../vendors/cognito-grants.js';
+import type { Problems } from './problems.js';
+import type { Variables } from './schema.js';
+
+const prefixLength = (max: number) => z.number().int().min(0).max(max);
+const grantsSchema = z
+  .array(
+    z.strictObject({
+      when: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      bucket: z.string(),
+      scopes: z
+        .array(
+          z.strictObject({
+            prefix: z.string(),
+            access: z.array(z.enum(ALL_ACCESS as [Access, ...Access[]])).min(1, 'expected at least one access'),
+          }),
+        )
+        .min(1, 'expected at least one scope'),
+      session: z
+        .strictObject({
+          bindSourceIp: z
+            .union([
+              z.boolean(),
+              z.strictObject({
+                ipv4PrefixLength: prefixLength(32).optional(),
+                ipv6PrefixLength: prefixLength(128).optional(),
+              }),
+            ])
+            .optional(),
+          allowPresignedUrls: z.boolean().optional(),
+          allowTagging: z.boolean().optional(),
+          expireWithToken: z.boolean().optional(),
+        })
+        .optional(),
+    }),
+  )
+  .min(1, 'expected at least one rule');
+
+/** True when the broker accepts `bucket` as a bucket name (the grant compiler is the one judge). */
+function isBucketName(bucket: string): boolean {
+  try {
+    compileGrants([{ bucket, scopes: [{ prefix: 'p/', access: ['read'] }] }]);
+    return true;
+  } catch (err) {
+    if (err instanceof TypeError) return false;
+    throw err;
+  }
+}
+
+/** The reason a prefix template is refused, or undefined when it is fine. */
+function templateProblem(template: string): string | undefined {
+  try {
+    parsePrefixTemplate(template);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const SINGLE_RULE_VARIABLES = [
+  'KEYHOLE_BUCKET',
+  'KEYHOLE_PREFIX_TEMPLATE',
+  'KEYHOLE_ACCESS',
+  'KEYHOLE_BIND_SOURCE_IP',
+  'KEYHOLE_ALLOW_PRESIGNED_URLS',
+  'KEYHOLE_ALLOW_TAGGING',
+  'KEYHOLE_EXPIRE_WITH_TOKEN',
+];
+
+function singleRule(c: Variables, problems: Problems): GrantRule[] | undefined {
+  if (problems.anyUnreadable(SINGLE_RULE_VARIABLES)) return undefined;
+  const bucket = problems.need(c.KEYHOLE_BUCKET, 'KEYHOLE_BUCKET', '(or KEYHOLE_GRANTS)');
+  const badBucket = bucket !== undefined && !isBucketName(bucket);
+  if (badBucket) problems.add('KEYHOLE_BUCKET', 'bucket must be a valid S3 bucket name');
+  const template = templateProblem(c.KEYHOLE_PREFIX_TEMPLATE);
+  if (template !== undefined) problems.add('KEYHOLE_PREFIX_TEMPLATE', template);
+  if (bucket === undefined || badBucket || template !== undefined) return undefined;
+  return [
+    {
+      bucket,
+      scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS }],
+      session: {
+        bindSourceIp: c.KEYHOLE_BIND_SOURCE_IP ?? false,
+        allowPresignedUrls: c.KEYHOLE_ALLOW_PRESIGNED_URLS,
+        allowTagging: c.KEYHOLE_ALLOW_TAGGING,
+        expireWithToken: c.KEYHOLE_EXPIRE_WITH_TOKEN,
+      },
+    },
+  ];
+}
+
+function jsonRules(text: string, problems: Problems): GrantRule[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    problems.add('KEYHOLE_GRANTS', 'expected a JSON array of {when?, bucket, scopes:[{prefix, access}]}');
+    return undefined;
+  }
+  const parsed = grantsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    problems.add('KEYHOLE_GRANTS', `[${issue.path.join('.')}] ${issue.message}`);
+    return undefined;
+  }
+  const rules = parsed.data as GrantRule[];
+  const before = problems.list.length;
+  rules.forEach((rule, i) => {
+    if (!isBucketName(rule.bucket)) problems.add('KEYHOLE_GRANTS', `[${i}.bucket] must be a valid S3 bucket name`);
+    rule.scopes.forEach((scope, j) => {
+      const template = templateProblem(scope.prefix);
+      if (template !== undefined) problems.add('KEYHOLE_GRANTS', `[${i}.scopes.${j}.prefix] ${template}`);
+    });
+  });
+  if (problems.list.length > before) return undefined;
+  try {
+    // The schema and the checks above cover what the compiler checks; this is the last word.
+    compileGrants(rules, '');
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    problems.add('KEYHOLE_GRANTS', err.message);
+    return undefined;
+  }
+  return rules;
+}
+
+/** The grant rules, or undefined (with problems recorded). */
+export function grantsFrom(c: Variables, problems: Problems): GrantRule[] | undefined {
+  if (problems.anyUnreadable(['KEYHOLE_GRANTS'])) return undefined;
+  return c.KEYHOLE_GRANTS !== undefined ? jsonRules(c.KEYHOLE_GRANTS, problems) : singleRule(c, problems);
+}
+
+/**
+ * In Cognito's enhanced flow the pool role's policy is the grant, and it tells callers apart only
+ * by identity id: a per-caller prefix without `{identityId}` cannot be confined.
+ */
+export function checkCognitoConfinement(c: Variables, grants: readonly GrantRule[], problems: Problems): void {
+  if (problems.anyUnreadable(['KEYHOLE_VENDOR', 'KEYHOLE_COGNITO_MODE'])) return;
+  if (c.KEYHOLE_VENDOR !== 'cognito' || c.KEYHOLE_COGNITO_MODE !== 'enhanced') return;
+  const unconfined = unconfinedPrefix(grants);
+  if (!unconfined) return;
+  const fromGrants = c.KEYHOLE_GRANTS !== undefined;
+  problems.add(
+    fromGrants ? 'KEYHOLE_GRANTS' : 'KEYHOLE_PREFIX_TEMPLATE',
+    (fromGrants ? `[${unconfined.rule}.scopes.${unconfined.scope}.prefix] ` : '') +
+      `"${unconfined.prefix}" ${unconfinedPrefixReason('KEYHOLE_COGNITO_MODE=basic')}`,
+  );
+}
