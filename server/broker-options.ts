@@ -5,6 +5,7 @@ import { compileGrants, type CompiledRule, type GrantRule } from './grants.js';
 import type { RateLimit } from './http/rate-limit.js';
 import { checkTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import type { Logger } from './logger.js';
+import type { SharedState } from './shared/state.js';
 import { checkIssuerSeparation } from './policy/issuer-separation.js';
 import type { CredentialVendor } from './vendors/vendor.js';
 
@@ -57,6 +58,12 @@ export interface BrokerOptions {
   readonly bucketCheck?: BucketInspector | 'accept-risk';
   /** Reuse identical credentials while half their lifetime remains. Default `{ maxEntries: 10000 }`. */
   readonly credentialCache?: false | { readonly maxEntries: number };
+  /**
+   * Share the credential cache and the rate limits with other instances through Redis
+   * (`createSharedState(...)`). While Redis is down or slow the broker uses its in-process state.
+   * The caller closes it. Default: in-process only.
+   */
+  readonly sharedState?: SharedState;
   /** Serve Prometheus metrics at GET /metrics. Default false. */
   readonly metrics?: boolean;
   /** Logger. Default: pino JSON on stdout at level "info". */
@@ -86,6 +93,7 @@ export interface BrokerSettings {
   readonly issuers: readonly TrustedIssuer[];
   readonly devLogin: boolean;
   readonly metrics: boolean;
+  readonly sharedState: SharedState | undefined;
 }
 
 const DEFAULT_RATE = { perSubject: { limit: 60, windowSeconds: 60 }, perAddress: { limit: 600, windowSeconds: 60 } };
@@ -150,6 +158,15 @@ function checkCache(value: BrokerOptions['credentialCache']): number | false {
     throw new RangeError('options.credentialCache.maxEntries must be a positive integer');
   }
   return cacheOption === false ? false : cacheOption.maxEntries;
+}
+
+function checkSharedState(value: unknown): SharedState | undefined {
+  if (value === undefined) return undefined;
+  const v = value as Partial<SharedState>;
+  if (!v || typeof v.usable !== 'function' || typeof v.status !== 'function' || !v.client) {
+    throw new TypeError('options.sharedState must come from createSharedState(...)');
+  }
+  return value as SharedState;
 }
 
 function checkBucketCheck(value: unknown): BrokerSettings['bucketCheck'] {
@@ -220,5 +237,6 @@ export function checkBrokerOptions(options: BrokerOptions): BrokerSettings {
     issuers,
     devLogin: options.devLogin === true,
     metrics: Boolean(options.metrics),
+    sharedState: checkSharedState(options.sharedState),
   };
 }

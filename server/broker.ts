@@ -4,7 +4,7 @@ import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './a
 import { checkBrokerOptions, type BrokerOptions } from './broker-options.js';
 import { CredentialCache } from './credential-cache.js';
 import { errorHandler, notFound } from './http/errors.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RateLimiter, type RateLimit } from './http/rate-limit.js';
 import { readiness } from './http/readiness.js';
 import { jsonBody } from './http/request-body.js';
 import { requestId } from './http/request-id.js';
@@ -12,11 +12,24 @@ import { securityHeaders } from './http/security-headers.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { credentialsHandler } from './routes/credentials.js';
+import { SharedCredentialCache } from './shared/credential-cache.js';
+import { SharedRateLimiter } from './shared/rate-limit.js';
+import type { SharedState } from './shared/state.js';
 import { devTokenHandler } from './routes/dev-token.js';
 import { healthz } from './routes/health.js';
 import { metricsHandler } from './routes/metrics.js';
 
 export type { BrokerOptions } from './broker-options.js';
+
+function cacheFor(maxEntries: number | false, shared: SharedState | undefined) {
+  if (maxEntries === false) return undefined;
+  return shared ? new SharedCredentialCache(shared, maxEntries) : new CredentialCache(maxEntries);
+}
+
+function limiterFor(limit: RateLimit | false, shared: SharedState | undefined, name: string) {
+  if (limit === false) return undefined;
+  return shared ? new SharedRateLimiter(shared, limit, name) : new RateLimiter(limit);
+}
 
 // The dev login's key is made per broker, so its issuer entry is too.
 function tokenVerifier(options: BrokerOptions, issuers: readonly TrustedIssuer[], devLogin?: DevLogin): TokenVerifier {
@@ -52,8 +65,9 @@ export function createBroker(options: BrokerOptions): Express {
   const devLogin = settings.devLogin ? createDevLogin() : undefined;
   const verify = tokenVerifier(options, settings.issuers, devLogin);
   const logger = options.logger ?? createLogger();
-  const cache = settings.cacheMaxEntries === false ? undefined : new CredentialCache(settings.cacheMaxEntries);
-  const metrics = createMetrics(vendor);
+  const shared = settings.sharedState;
+  const cache = cacheFor(settings.cacheMaxEntries, shared);
+  const metrics = createMetrics(vendor, shared);
   const json = jsonBody(settings.maxBodyBytes);
 
   const app = express();
@@ -65,7 +79,14 @@ export function createBroker(options: BrokerOptions): Express {
 
   app.get('/healthz', healthz);
   const buckets = [...new Set(rules.map((r) => r.bucket))];
-  const ready = readiness({ vendor, durationSeconds, buckets, bucketCheck: settings.bucketCheck, logger });
+  const ready = readiness({
+    vendor,
+    durationSeconds,
+    buckets,
+    bucketCheck: settings.bucketCheck,
+    logger,
+    ...(shared ? { sharedState: () => shared.status() } : {}),
+  });
   void ready.checkBuckets();
   app.get('/readyz', ready.handler);
   if (settings.metrics) app.get('/metrics', metricsHandler(metrics.registry));
@@ -77,8 +98,8 @@ export function createBroker(options: BrokerOptions): Express {
       verify,
       json,
       cache,
-      subjectLimiter: settings.perSubject ? new RateLimiter(settings.perSubject) : undefined,
-      addressLimiter: settings.perAddress ? new RateLimiter(settings.perAddress) : undefined,
+      subjectLimiter: limiterFor(settings.perSubject, shared, 'sub'),
+      addressLimiter: limiterFor(settings.perAddress, shared, 'addr'),
       metrics,
       logger,
     }),

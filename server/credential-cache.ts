@@ -12,7 +12,16 @@ interface Entry {
   value?: IssuedCredentials;
 }
 
-export class CredentialCache {
+/** What the credentials route needs of a cache: this in-process one, or the Redis one (server/shared/). */
+export interface CredentialStore {
+  get(
+    key: string,
+    durationSeconds: number,
+    issue: () => Promise<IssuedCredentials>,
+  ): Promise<{ credentials: IssuedCredentials; cached: boolean }>;
+}
+
+export class CredentialCache implements CredentialStore {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #now: () => number;

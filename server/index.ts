@@ -61,3 +61,9 @@ export {
 export { requiredTrustActions } from './vendors/sts.js';
 export type { TrustProxy } from './http/trust-proxy.js';
 export { createLogger } from './logger.js';
+export {
+  createSharedState,
+  type SharedState,
+  type SharedStateOptions,
+  type SharedStateStatus,
+} from './shared/state.js';

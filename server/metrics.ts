@@ -1,8 +1,9 @@
 import { Counter, Histogram, Registry, Gauge } from 'prom-client';
+import type { SharedState } from './shared/state.js';
 import type { CredentialVendor } from './vendors/vendor.js';
 
 /** Per-broker Prometheus metrics (a private registry, so several brokers can share a process). */
-export function createMetrics(vendor: CredentialVendor) {
+export function createMetrics(vendor: CredentialVendor, shared?: SharedState) {
   const registry = new Registry();
   const issued = new Counter({
     name: 'keyhole_credentials_issued_total',
@@ -30,6 +31,33 @@ export function createMetrics(vendor: CredentialVendor) {
       this.set(vendor.upstreamCalls());
     },
   });
+  if (shared) {
+    new Gauge({
+      name: 'keyhole_shared_state_up',
+      help: '1 while the cache and rate limits are shared through Redis, 0 while this instance falls back to memory',
+      registers: [registry],
+      collect() {
+        this.set(shared.usable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'keyhole_shared_state_fallbacks',
+      help: 'Times this instance fell back from Redis to in-process state since start',
+      registers: [registry],
+      collect() {
+        this.set(shared.stats.fallbacks);
+      },
+    });
+    new Gauge({
+      name: 'keyhole_shared_cache_results',
+      help: 'Shared credential cache outcomes since start: hit, miss (vendor called), waited (for another instance), undecryptable, fallback',
+      labelNames: ['result'] as const,
+      registers: [registry],
+      collect() {
+        for (const [result, n] of Object.entries(shared.stats.cache)) this.set({ result }, n);
+      },
+    });
+  }
   return { registry, issued, refused, duration };
 }
 export type BrokerMetrics = ReturnType<typeof createMetrics>;

@@ -6,6 +6,7 @@ import { createBucketInspector } from '../bucket-safety.js';
 import { withWebApp } from '../http/web-app.js';
 import type { Logger } from '../logger.js';
 import { createCognitoVendor } from '../vendors/cognito.js';
+import { createSharedState } from '../shared/state.js';
 import { createStsVendor } from '../vendors/sts.js';
 import type { KeyholeConfig } from './types.js';
 
@@ -15,6 +16,7 @@ export function brokerAppFrom(config: KeyholeConfig, logger: Logger): Express {
     ...config.broker,
     vendor: config.vendor.kind === 'cognito' ? createCognitoVendor(config.vendor) : createStsVendor(config.vendor),
     bucketCheck: config.bucketCheck === 'accept-risk' ? 'accept-risk' : createBucketInspector(config.bucketCheck),
+    ...(config.redis ? { sharedState: createSharedState({ ...config.redis, logger }) } : {}),
     logger,
   });
   return config.web ? withWebApp(app, config.web) : app;

@@ -8,6 +8,7 @@ import { withEnvFile } from './env-file.js';
 import { checkDevLogin, issuersFrom } from './identity-env.js';
 import { checkCognitoConfinement, grantsFrom } from './grants-env.js';
 import { configError, Problems } from './problems.js';
+import { redisFrom } from './redis-env.js';
 import { readVariables, type Variables } from './schema.js';
 import type { ConfigResult, KeyholeConfig } from './types.js';
 import { brokerKeysFrom, bucketCheckFrom, vendorFrom } from './vendor-env.js';
@@ -69,6 +70,7 @@ export function parseConfig(rawEnv: NodeJS.ProcessEnv = process.env): ConfigResu
   const trustProxy = trustProxyFrom(c, problems);
   const vendor = vendorFrom(c, problems, region, keys);
   const web = webFrom(env, c, region, problems);
+  const redis = redisFrom(c, problems);
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   // No problem means every section built its part.
   const parts = {
@@ -79,6 +81,7 @@ export function parseConfig(rawEnv: NodeJS.ProcessEnv = process.env): ConfigResu
     trustProxy: trustProxy!,
     vendor: vendor!,
     web,
+    redis,
   };
   return { ok: true, config: assemble(c, parts) };
 }
@@ -92,6 +95,7 @@ interface Parts {
   readonly trustProxy: ReturnType<typeof checkTrustProxy>;
   readonly vendor: KeyholeConfig['vendor'];
   readonly web: KeyholeConfig['web'];
+  readonly redis: KeyholeConfig['redis'];
 }
 
 function assemble(c: Variables, p: Parts): KeyholeConfig {
@@ -120,6 +124,7 @@ function assemble(c: Variables, p: Parts): KeyholeConfig {
     },
     bucketCheck: bucketCheckFrom(c, p.region, p.keys),
     web: p.web,
+    redis: p.redis,
   };
 }
 

@@ -13,7 +13,7 @@ import {
   ROLE_ARN_EXAMPLE,
 } from './formats.js';
 import type { Problems } from './problems.js';
-import { bindSourceIp, flag, got, int, list, origins, rate, url } from './values.js';
+import { bindSourceIp, flag, got, int, list, origins, rate, redisKeys, redisUrl, url } from './values.js';
 
 /** How the broker writes its log: `auto` is human-readable on a terminal, JSON otherwise. */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
@@ -88,10 +88,20 @@ export const VARIABLES = {
   KEYHOLE_EXPIRE_WITH_TOKEN: flag.default(true),
   KEYHOLE_ACCEPT_PUBLIC_ACL_RISK: flag.default(false),
   KEYHOLE_METRICS: flag.default(false),
+  KEYHOLE_REDIS_URL: redisUrl.optional(),
+  KEYHOLE_REDIS_KEYS: redisKeys.optional(),
+  KEYHOLE_REDIS_TIMEOUT_MS: int(10, 10_000).default(200),
+  KEYHOLE_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'expected up to 64 letters, digits or _ : . - such as "keyhole:"')
+    .default('keyhole:'),
   NODE_ENV: z.string().optional(),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
+
+/** Variables whose value is never echoed in a problem: it is, or may contain, a secret. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['KEYHOLE_REDIS_KEYS', 'KEYHOLE_REDIS_URL']);
 
 /** The variables' values. One that could not be parsed is undefined and marked in `Problems`. */
 export type Variables = { readonly [K in VariableName]: z.output<(typeof VARIABLES)[K]> };
@@ -106,7 +116,8 @@ export function readVariables(env: Readonly<Record<string, string | undefined>>,
       out[name] = parsed.data;
     } else {
       const message = parsed.error.issues[0]?.message ?? 'invalid value';
-      problems.unreadable(name, value === undefined ? message : `${message} (${got(value)})`);
+      const echo = value !== undefined && !SECRET_VARIABLES.has(name);
+      problems.unreadable(name, echo ? `${message} (${got(value)})` : message);
     }
   }
   return out as Variables;

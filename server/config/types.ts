@@ -3,6 +3,7 @@ import type { BucketInspectorOptions } from '../bucket-safety.js';
 import type { WebAppOptions } from '../http/web-app.js';
 import type { CognitoVendorOptions } from '../vendors/cognito.js';
 import type { StsVendorOptions } from '../vendors/sts.js';
+import type { RedisConfig } from './redis-env.js';
 import type { LogFormat } from './schema.js';
 
 /** Everything the broker needs (`npm run broker`, `npm start`, a Lambda), parsed from the environment. */
@@ -16,11 +17,13 @@ export interface KeyholeConfig {
   readonly production: boolean;
   readonly vendor:
     ({ readonly kind: 'sts' } & StsVendorOptions) | ({ readonly kind: 'cognito' } & CognitoVendorOptions);
-  readonly broker: Omit<BrokerOptions, 'vendor' | 'logger' | 'bucketCheck'>;
+  readonly broker: Omit<BrokerOptions, 'vendor' | 'logger' | 'bucketCheck' | 'sharedState'>;
   /** How `/readyz` checks the buckets' ACL settings: with the broker's own S3 access, or not at all. */
   readonly bucketCheck: BucketInspectorOptions | 'accept-risk';
   /** `KEYHOLE_WEB_DIR` and friends: the web app served next to the API, or undefined. */
   readonly web: WebAppOptions | undefined;
+  /** `KEYHOLE_REDIS_*`: cache and rate limits shared through Redis, or undefined (in-process). */
+  readonly redis: RedisConfig | undefined;
 }
 
 /** What {@link parseConfig} answers: the configuration, or every problem found. */

@@ -56,6 +56,22 @@ export const origins = list.refine(
   'expected a comma list of exact origins such as https://app.example.com (no path, no "*")',
 );
 
+/** `redis://` or `rediss://` (TLS), with host and optional user, password, port and database. */
+export const redisUrl = z
+  .string()
+  .refine(
+    (v) => URL.canParse(v) && ['redis:', 'rediss:'].includes(new URL(v).protocol) && new URL(v).hostname !== '',
+    'expected a Redis URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380',
+  );
+
+const KEY_HINT = 'expected a comma list of 32-byte keys in base64, the first one encrypting (openssl rand -base64 32)';
+
+/** AES-256 keys: base64 (or base64url) of exactly 32 bytes each, comma-separated. */
+export const redisKeys = list
+  .refine((keys) => keys.length > 0 && keys.every((k) => /^[A-Za-z0-9+/_-]{43}=?$/.test(k)), KEY_HINT)
+  .transform((keys) => keys.map((k) => Buffer.from(k, k.includes('-') || k.includes('_') ? 'base64url' : 'base64')))
+  .refine((keys) => keys.every((k) => k.length === 32), KEY_HINT);
+
 /** `got "value"` for messages, cut at 60 characters. */
 export function got(value: string): string {
   return `got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)}`;

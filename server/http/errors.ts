@@ -39,6 +39,9 @@ export function toKeyholeError(err: unknown): BrokerError {
   return brokerError('internal_error', 'internal error', { cause: err });
 }
 
+/** `Retry-After` of a 503 (STS or Cognito throttling or unreachable): short, STS throttles per second. */
+export const UPSTREAM_RETRY_AFTER_SECONDS = 1;
+
 /**
  * The broker's error handler: a KeyholeError answers with its status and code (5xx also logged), a
  * body-parser error with its mapped code, anything else with a logged 500 `internal_error`.
@@ -49,6 +52,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return;
     if (isBrokerError(err)) {
       if (err instanceof RateLimitError) res.set('Retry-After', String(err.retryAfterSeconds));
+      // 503: the vendor is throttling or down; clients (keyhole/client does) back off and retry.
+      else if (err.status === 503) res.set('Retry-After', String(UPSTREAM_RETRY_AFTER_SECONDS));
       if (err.status >= 500) {
         logger.warn({
           event: 'request.failed',

@@ -9,6 +9,12 @@ export interface RateLimit {
   readonly windowSeconds: number;
 }
 
+/** What the credentials route needs of a limiter: this in-process one, or the Redis one (server/shared/). */
+export interface Limiter {
+  /** Counts one request for `key`; throws (or rejects with) RateLimitError when over the limit. */
+  hit(key: string, what: string): void | Promise<void>;
+}
+
 /** Most keys a limiter tracks; beyond it the oldest are dropped, so a flood of keys cannot exhaust memory. */
 export const MAX_TRACKED_KEYS = 100_000;
 
@@ -40,7 +46,7 @@ export function clientAddressKey(ip: string | undefined): string {
  * broker process; several replicas each enforce their own share. Old keys are swept lazily, and at
  * most `maxKeys` are kept.
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #now: () => number;

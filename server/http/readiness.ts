@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { BucketInspector, BucketSafety } from '../bucket-safety.js';
 import { brokerError, isBrokerError, type BrokerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { SharedStateStatus } from '../shared/state.js';
 import type { CredentialVendor } from '../vendors/vendor.js';
 import { sendError } from './errors.js';
 
@@ -12,6 +13,8 @@ export interface ReadinessOptions {
   readonly buckets: readonly string[];
   readonly bucketCheck: BucketInspector | 'accept-risk' | undefined;
   readonly logger: Logger;
+  /** The shared state's status (Redis or fallback), shown in the answer; never makes it unready. */
+  readonly sharedState?: () => SharedStateStatus;
   /** How long one verdict is reused, in ms. */
   readonly ttlMs?: number;
 }
@@ -103,6 +106,7 @@ export function readiness(options: ReadinessOptions): { handler: RequestHandler;
         status: 'ready',
         vendor: options.vendor.kind,
         buckets: v.buckets.map((b) => ({ bucket: b.bucket, aclsNeutralised: b.safe, detail: b.detail })),
+        ...(options.sharedState ? { sharedState: options.sharedState() } : {}),
       });
     },
     // At startup: the bucket half only, so creating a broker never calls STS.

@@ -2,11 +2,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { CredentialsResponse } from '../../client/protocol/credentials.js';
 import { DEV_ISSUER, DEV_NAMESPACE } from '../auth/dev-login.js';
 import type { TokenVerifier } from '../auth/verify-token.js';
-import { CredentialCache } from '../credential-cache.js';
+import { CredentialCache, type CredentialStore } from '../credential-cache.js';
 import { resolveGrant, type CompiledRule } from '../grants.js';
 import { bearerToken } from '../http/bearer.js';
 import { toKeyholeError } from '../http/errors.js';
-import { clientAddressKey, type RateLimiter } from '../http/rate-limit.js';
+import { clientAddressKey, type Limiter } from '../http/rate-limit.js';
 import { parseCredentialsBody, readOptionalJsonBody } from '../http/request-body.js';
 import type { Logger } from '../logger.js';
 import type { BrokerMetrics } from '../metrics.js';
@@ -29,9 +29,10 @@ export interface CredentialsRouteOptions {
   readonly forcePathStyle: boolean;
   /** JSON body parser, run only when the request has a body, and only once the caller is known. */
   readonly json: RequestHandler;
-  readonly cache: CredentialCache | undefined;
-  readonly subjectLimiter: RateLimiter | undefined;
-  readonly addressLimiter: RateLimiter | undefined;
+  /** In-process, or shared through Redis (KEYHOLE_REDIS_URL). */
+  readonly cache: CredentialStore | undefined;
+  readonly subjectLimiter: Limiter | undefined;
+  readonly addressLimiter: Limiter | undefined;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
 }
@@ -70,7 +71,7 @@ export interface Issued {
 
 /** Counts the request against the address limit, verifies the bearer token, and says who it is. */
 export async function identifyCaller(req: Request, options: CredentialsRouteOptions): Promise<Caller> {
-  options.addressLimiter?.hit(clientAddressKey(req.ip), 'client address');
+  await options.addressLimiter?.hit(clientAddressKey(req.ip), 'client address');
   const verified = await options.verify(bearerToken(req));
   const dev = verified.iss === DEV_ISSUER;
   // A dev identity keeps only who it is: claims it chose itself never satisfy a grant's `when`.
@@ -220,7 +221,7 @@ export function credentialsHandler(options: CredentialsRouteOptions): RequestHan
     try {
       const caller = await identifyCaller(req, options);
       subject = caller.claims.sub;
-      options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
+      await options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
       await readOptionalJsonBody(req, res, options.json);
       const { access } = parseCredentialsBody(req.body);
       const plan = await planCredentials(caller, access, req.ip, options);

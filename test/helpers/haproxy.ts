@@ -1,0 +1,151 @@
+// Several real broker processes (`server/main.ts`, configured by environment as an operator
+// would) behind Debian's haproxy, all on private loopback ports, with a generated haproxy config.
+// Never skipped: without the binaries the test fails naming the package to install.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENV_FILE } from './stack.js';
+import { freePort, waitFor } from './redis.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export function haproxyBinary(): string {
+  const found = spawnSync('sh', ['-c', 'PATH="$PATH:/usr/sbin:/sbin" command -v haproxy'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (!found)
+    throw new Error('haproxy not found: install the Debian package (apt-get install haproxy), as .ci/run does');
+  return found;
+}
+
+export interface BrokerProcess {
+  readonly url: string;
+  readonly port: number;
+  output(): string;
+  /** Log lines (JSON) so far. */
+  logs(): Record<string, unknown>[];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port, same environment. */
+  restart(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
+}
+
+/** `server/main.ts` on a free port with the stack's settings file and `env` on top; resolves once /healthz answers. */
+export async function startBrokerProcess(env: Record<string, string>): Promise<BrokerProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let out = '';
+  const launch = async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server/main.ts')], {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        KEYHOLE_ENV_FILE: ENV_FILE,
+        KEYHOLE_HOST: '127.0.0.1',
+        KEYHOLE_LOG_FORMAT: 'json',
+        ...env,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(
+      `broker on ${url}`,
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`broker exited ${proc.exitCode}: ${out.slice(-800)}`);
+        return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok;
+      },
+      30_000,
+    );
+  };
+  await launch();
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const c = child;
+    if (!c) return;
+    child = undefined;
+    c.kill(signal);
+    await exited(c);
+  };
+  return {
+    url,
+    port,
+    output: () => out,
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+  };
+}
+
+export interface Haproxy {
+  readonly url: string;
+  readonly config: string;
+  stop(): Promise<void>;
+}
+
+/** haproxy in the foreground, round-robin over `backends`, health-checking /healthz every 200 ms. */
+export async function startHaproxy(backends: readonly { port: number }[]): Promise<Haproxy> {
+  const binary = haproxyBinary();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'keyhole-haproxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'global',
+      '  maxconn 1024',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      '  option forwardfor',
+      '  retries 2',
+      '  option redispatch',
+      'frontend keyhole',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend brokers',
+      'backend brokers',
+      '  balance roundrobin',
+      '  option httpchk GET /healthz',
+      ...backends.map((b, i) => `  server broker${i + 1} 127.0.0.1:${b.port} check inter 200 fall 2 rise 1`),
+      '',
+    ].join('\n'),
+  );
+  const check = spawnSync(binary, ['-c', '-f', config], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`haproxy refused ${config}: ${check.stdout}${check.stderr}`);
+  const proc = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`haproxy on ${url}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited ${proc.exitCode}: ${out}`);
+    return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok;
+  });
+  return {
+    url,
+    config,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await exited(proc);
+    },
+  };
+}
