@@ -111,11 +111,12 @@ export class S3Session {
   }
 
   /**
-   * After a sign-out stopped an upload, the session's client refuses; this one-off client signs with
-   * the keys the upload was signed with, to abort its multipart upload. Destroy it after use.
+   * After a sign-out stopped an upload, the session's client refuses; after the broker failed to
+   * renew the credentials, it would ask the broker again. This one-off client signs with the keys
+   * the upload was last signed with, to abort its multipart upload. Destroy it after use.
    */
   cleanupClient(): S3Client | undefined {
-    return this.#retired && this.#last ? this.#newClient(this.grant, this.#last) : undefined;
+    return this.#last ? this.#newClient(this.grant, this.#last) : undefined;
   }
 
   /** Once a retired session has no upload left to clean up: forget its keys, close its sockets. */

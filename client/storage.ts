@@ -32,7 +32,10 @@ export type { UploadBody, UploadOptions, UploadProgress, UploadResult } from './
 export interface StorageOptions {
   /** A provider from `brokerCredentials(...)`. */
   readonly credentials: BrokerCredentialsProvider;
-  /** Multipart part size in bytes. Default 8 MiB; minimum 5 MiB (S3's limit). */
+  /**
+   * Multipart part size in bytes; minimum 5 MiB (S3's limit). Default: chosen per upload from the
+   * body's size, 8 MiB unless that would take more than S3's 10,000 parts.
+   */
   readonly partSizeBytes?: number;
   /** Parts in flight per upload. Default 4. */
   readonly queueSize?: number;
@@ -113,11 +116,11 @@ export interface Storage {
 }
 
 function uploadDefaults(options: StorageOptions): UploadDefaults {
-  const partSizeBytes = options.partSizeBytes ?? 8 * 1024 * 1024;
-  if (!Number.isInteger(partSizeBytes) || partSizeBytes < MIN_PART_BYTES)
+  const partSizeBytes = options.partSizeBytes;
+  if (partSizeBytes !== undefined && (!Number.isInteger(partSizeBytes) || partSizeBytes < MIN_PART_BYTES))
     throw new RangeError('options.partSizeBytes must be an integer >= 5242880 (5 MiB)');
-  const queueSize = options.queueSize ?? 4;
-  if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64)
+  const queueSize = options.queueSize;
+  if (queueSize !== undefined && (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64))
     throw new RangeError('options.queueSize must be an integer from 1 to 64');
   return { partSizeBytes, queueSize, multipart: new MultipartWatcher() };
 }

@@ -18,7 +18,7 @@ let stdout: string;
 beforeAll(async () => {
   ({ stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'test/bench/run.ts', '--quick', '--out', out],
+    ['--import', 'tsx', 'test/bench/run.ts', '--quick', '--skip-browser', '--out', out],
     { cwd: ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
   ));
   const parsed: unknown = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));

@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick] [-- --out DIR] [-- --reps N]`: Keyhole against presigned URLs and
-// against direct static-key access (the ceiling), on the local RGW, in one interleaved run.
+// `npm run bench [-- --quick] [-- --out DIR] [-- --reps N] [-- --skip-browser]`: Keyhole against
+// presigned URLs and against direct static-key access (the ceiling), on the local RGW, in one
+// interleaved run; then the same comparison from headless Chromium (browser/bench.ts).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,13 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { createBenchIssuer, PUBLIC_JWK_ENV } from './auth.js';
+import {
+  BROWSER_FULL,
+  BROWSER_QUICK,
+  checkBrowserTargets,
+  renderBrowserMarkdown,
+  runBrowserBench,
+} from './browser/bench.js';
 import { credentialLoad, type CapacityCase } from './capacity.js';
 import { assertRecords, type BenchRecord, type Run } from './record.js';
 import { renderMarkdown, renderSvg, checkTargets, type Meta } from './report.js';
@@ -29,7 +37,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, reps: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    reps: { type: 'string' },
+    'skip-browser': { type: 'boolean', default: false },
+  },
 });
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 3 : 5));
@@ -379,6 +392,37 @@ async function main(): Promise<void> {
   for (const t of checkTargets(records, meta))
     log(`  target: ${t.target}: ${t.value} ${t.met === false ? 'MISSED' : t.met ? 'met' : ''}`);
   log(`bench: wrote ${join(outDir, 'latest.{json,md,svg}')}`);
+  if (args['skip-browser'] === true) return;
+
+  const browserWorkloads = quick ? BROWSER_QUICK : BROWSER_FULL;
+  for (const w of browserWorkloads) {
+    log(
+      `  ${w.name}: ${w.count} × ${w.sizeBytes} B; ${w.shape.objectConcurrency} objects in flight; strategies ${w.strategies.join(', ')}`,
+    );
+  }
+  const { records: browserRecords, browser } = await runBrowserBench({
+    issuer,
+    workloads: browserWorkloads,
+    reps,
+    log,
+    deletePrefix,
+  });
+  assertRecords(browserRecords);
+  writeFileSync(join(outDir, 'browser.json'), JSON.stringify(browserRecords, null, 2) + '\n');
+  const { machine: browserMachine } = describeMachine();
+  writeFileSync(
+    join(outDir, 'browser.md'),
+    renderBrowserMarkdown(browserRecords, {
+      date: new Date().toISOString(),
+      mode: meta.mode,
+      repetitions: reps,
+      machine: browserMachine,
+      software: `${software}, ${browser}`,
+    }),
+  );
+  for (const t of checkBrowserTargets(browserRecords))
+    log(`  target: ${t.target}: ${t.value} ${t.met === false ? 'MISSED' : t.met ? 'met' : ''}`);
+  log(`bench: wrote ${join(outDir, 'browser.{json,md}')}`);
 }
 
 main().then(

@@ -23,6 +23,8 @@ export function haproxyBinary(): string {
 export interface BrokerProcess {
   readonly url: string;
   readonly port: number;
+  /** Process id of the running broker, undefined while it is down. */
+  readonly pid: number | undefined;
   output(): string;
   /** Log lines (JSON) so far. */
   logs(): Record<string, unknown>[];
@@ -80,6 +82,9 @@ export async function startBrokerProcess(env: Record<string, string>): Promise<B
   return {
     url,
     port,
+    get pid() {
+      return child?.pid;
+    },
     output: () => out,
     logs: () =>
       out

@@ -34,10 +34,6 @@ export interface Sessions {
   signOut(): void;
 }
 
-// Multipart settings for the page: 5 MiB parts (S3's minimum) so progress moves, 4 in parallel.
-const PART_SIZE = 5 * 1024 * 1024;
-const QUEUE_SIZE = 4;
-
 /** Creates the page's sign-in state for the broker at `brokerUrl` (with a trailing slash). */
 export function createSessions(brokerUrl: string): Sessions {
   let current: { signedIn: SignedIn; end: AbortController } | undefined;
@@ -56,12 +52,9 @@ export function createSessions(brokerUrl: string): Sessions {
     let expiresAt = 0;
     const credentials = trackExpiry(provider, (at) => (expiresAt = at));
     const xhr = new XhrRequestHandler();
-    const storage = createStorage({
-      credentials,
-      partSizeBytes: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      s3: { requestHandler: xhr as never },
-    });
+    // Part size and queue are left to the client, which picks them from each file's size; progress
+    // moves by the byte anyway (the XHR handler's upload events).
+    const storage = createStorage({ credentials, s3: { requestHandler: xhr as never } });
     await credentials();
     const grant = await provider.grant();
     const end = new AbortController();

@@ -106,6 +106,40 @@ function showFailure(row: Row, message: Message): void {
   row.element.append(h('p', { class: 'row-error' }, cancelled ? 'Upload cancelled; nothing was kept.' : message.text));
 }
 
+/**
+ * Calls `draw` with the latest value at most once per animation frame: XHR progress events of
+ * parallel parts arrive far more often than a screen refreshes, and each draw writes the DOM.
+ * A timer stands in when frames do not come (a hidden tab), so the row still moves now and then.
+ * `flush(value)` draws at once and drops what was pending.
+ */
+export function onceAFrame(draw: (value: number) => void): ((value: number) => void) & { flush(value: number): void } {
+  let latest = 0;
+  let pending = false;
+  let frame = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const run = () => {
+    if (!pending) return;
+    pending = false;
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    draw(latest);
+  };
+  const schedule = (value: number) => {
+    latest = value;
+    if (pending) return;
+    pending = true;
+    frame = requestAnimationFrame(run);
+    timer = setTimeout(run, 250);
+  };
+  return Object.assign(schedule, {
+    flush(value: number) {
+      latest = value;
+      pending = true;
+      run();
+    },
+  });
+}
+
 /** Uploads one file with its own progress row; resolves true when it was stored. */
 async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement): Promise<boolean> {
   const { signedIn } = options;
@@ -124,7 +158,7 @@ async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement)
   const stop = () => controller.abort();
   signedIn.closed.addEventListener('abort', stop, { once: true });
   const progress = createProgress(file.size);
-  const show = (bytes: number) => showProgress(row, progress.update(bytes));
+  const show = onceAFrame((bytes: number) => showProgress(row, progress.update(bytes)));
   const unwatch = signedIn.xhr.watch(key, sumParts(show));
   try {
     await signedIn.storage.upload(file.name, file, {
@@ -132,7 +166,7 @@ async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement)
       signal: controller.signal,
       onProgress: (p) => show(p.loaded),
     });
-    show(file.size);
+    show.flush(file.size);
     row.element.dataset.state = 'done';
     row.eta.textContent = progress.doneText();
     row.cancel.remove();

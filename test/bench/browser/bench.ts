@@ -1,0 +1,315 @@
+// The browser half of `npm run bench`: uploads from headless Chromium (playwright-core) through
+// the Keyhole client module and through the presigned-URL designs, against the same RGW in one
+// interleaved run, over RGW's HTTPS endpoint (as S3 always is for a browser). The Node client runs
+// the same large upload over the same endpoint, for the "browser vs Node" ratio.
+import { randomBytes, randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { brokerCredentials, createStorage } from '../../../client/index.js';
+import { stack } from '../../helpers/stack.js';
+import type { BenchIssuer } from '../auth.js';
+import { PUBLIC_JWK_ENV } from '../auth.js';
+import type { BenchRecord, Run } from '../record.js';
+import { PAGE_DIR_ENV, S3_ENDPOINT_ENV } from '../servers/app-server.js';
+import { startApp, type AppProcess } from '../servers/spawn.js';
+import { median, percentile, round } from '../stats.js';
+import { buildBenchPage } from './build.js';
+import { BenchTab, launchBrowser } from './driver.js';
+import type { PageShape, PageStrategy } from './page.js';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+/** A browser strategy, or the product's Node client for comparison. */
+export type BrowserStrategy = PageStrategy | 'node-keyhole';
+
+export interface BrowserWorkload {
+  readonly name: string;
+  readonly role: 'browser-large' | 'browser-small';
+  readonly count: number;
+  readonly sizeBytes: number;
+  readonly shape: PageShape;
+  readonly strategies: readonly BrowserStrategy[];
+}
+
+function workloads(large: number, small: number): BrowserWorkload[] {
+  const label = (n: number, size: number) =>
+    `browser-upload-${n}x${size >= MiB ? `${size / MiB}MiB` : `${size / KiB}KiB`}`;
+  return [
+    {
+      name: label(1, large),
+      role: 'browser-large',
+      count: 1,
+      sizeBytes: large,
+      // Keyhole picks its part size and queue from the file size; presigned multipart uses the
+      // usual 8 MiB parts, 4 in flight; raw-xhr-put is one XHR PUT, the browser's own ceiling.
+      shape: { objectConcurrency: 1 },
+      strategies: ['keyhole', 'presigned-multipart', 'raw-xhr-put', 'node-keyhole'],
+    },
+    {
+      name: label(small, 16 * KiB),
+      role: 'browser-small',
+      count: small,
+      sizeBytes: 16 * KiB,
+      shape: { objectConcurrency: 16 },
+      strategies: ['keyhole', 'presigned-put', 'presigned-post', 'raw-xhr-put'],
+    },
+  ];
+}
+
+export const BROWSER_FULL = workloads(256 * MiB, 600);
+export const BROWSER_QUICK = workloads(24 * MiB, 100);
+
+export interface BrowserRecord extends BenchRecord {
+  /** Highest V8 heap + ArrayBuffer backing stores of the tab during any run, MiB (not for node-keyhole). */
+  readonly peakHeapMiB?: number;
+}
+
+type Log = (line: string) => void;
+
+/** The Node client over the same HTTPS endpoint, trusting the local CA. */
+async function nodeUpload(appUrl: string, token: string, keys: readonly string[], body: Uint8Array): Promise<void> {
+  const s = stack();
+  const storage = createStorage({
+    credentials: brokerCredentials({ brokerUrl: appUrl, getToken: () => token }),
+    s3: {
+      requestHandler: new NodeHttpHandler({
+        httpsAgent: new Agent({ keepAlive: true, ca: readFileSync(s.caCertFile) }),
+      }),
+    },
+  });
+  try {
+    for (const key of keys) await storage.upload(key, body);
+  } finally {
+    storage.signOut();
+  }
+}
+
+export async function runBrowserBench(options: {
+  readonly issuer: BenchIssuer;
+  readonly workloads: readonly BrowserWorkload[];
+  readonly reps: number;
+  readonly log: Log;
+  /** Deletes everything under a prefix; returns how many objects there were. */
+  readonly deletePrefix: (prefix: string) => Promise<number>;
+}): Promise<{ records: BrowserRecord[]; browser: string }> {
+  const { issuer, log } = options;
+  const s = stack();
+  const page = await buildBenchPage();
+  const env = {
+    [PUBLIC_JWK_ENV]: JSON.stringify(options.issuer.publicJwk),
+    [PAGE_DIR_ENV]: page.dir,
+    [S3_ENDPOINT_ENV]: s.s3TlsEndpoint,
+    // The presigned-URL server calls S3 itself (create and complete multipart) over HTTPS.
+    NODE_EXTRA_CA_CERTS: s.caCertFile,
+  };
+  let broker: AppProcess | undefined;
+  let presign: AppProcess | undefined;
+  const browser = await launchBrowser();
+  try {
+    [broker, presign] = await Promise.all([startApp('broker-main.ts', env), startApp('presign-main.ts', env)]);
+    const tabs = {
+      keyhole: await BenchTab.open(browser, broker.url),
+      other: await BenchTab.open(browser, presign.url),
+    };
+    const bodies = new Map<number, Uint8Array>();
+    for (const w of options.workloads) {
+      for (const t of Object.values(tabs)) await t.prepare(w.sizeBytes);
+      if (w.strategies.includes('node-keyhole')) bodies.set(w.sizeBytes, randomFillSync(Buffer.alloc(w.sizeBytes)));
+    }
+    const cells = new Map<string, { runs: Run[]; latencies: number[]; peak: number }>();
+
+    const runOne = async (w: BrowserWorkload, strategy: BrowserStrategy, record: boolean) => {
+      const sub = `bench-${randomBytes(6).toString('hex')}`;
+      const prefix = `users/${sub}/`;
+      const token = await issuer.mint(sub);
+      const keyhole = strategy === 'keyhole' || strategy === 'node-keyhole';
+      const app = keyhole ? broker! : presign!;
+      const keys = Array.from({ length: w.count }, (_, i) => `f${i}.bin`);
+      const before = await app.stats();
+      let seconds: number;
+      let latencies: number[];
+      let peak: number | undefined;
+      if (strategy === 'node-keyhole') {
+        const started = performance.now();
+        await nodeUpload(app.url, token, keys, bodies.get(w.sizeBytes)!);
+        seconds = (performance.now() - started) / 1000;
+        latencies = [seconds * 1000];
+      } else {
+        const tab = keyhole ? tabs.keyhole : tabs.other;
+        const r = await tab.run(strategy, { appUrl: app.url, token, keys, sizeBytes: w.sizeBytes, shape: w.shape });
+        seconds = r.ms / 1000;
+        latencies = r.latencies;
+        peak = r.peakHeapBytes;
+      }
+      const after = await app.stats();
+      const stored = await options.deletePrefix(prefix);
+      if (stored !== w.count) throw new Error(`${w.name} ${strategy}: ${stored} objects stored, expected ${w.count}`);
+      if (!record) return;
+      const run: Run = {
+        seconds: round(seconds),
+        mibPerS: round((w.count * w.sizeBytes) / MiB / seconds),
+        ...(w.count > 1 ? { objPerS: round(w.count / seconds) } : {}),
+        // The raw-xhr-put ceiling presigns its URLs before its clock starts: those are not counted.
+        appRequests: strategy === 'raw-xhr-put' ? 0 : after.requests - before.requests,
+        appCpuMs: strategy === 'raw-xhr-put' ? 0 : round(after.cpuMs - before.cpuMs),
+        stsCalls: after.stsCalls - before.stsCalls,
+        clientCpuMs: 0,
+      };
+      const id = `${w.name}|${strategy}`;
+      const c = cells.get(id) ?? { runs: [], latencies: [], peak: 0 };
+      cells.set(id, c);
+      c.runs.push(run);
+      c.latencies.push(...latencies);
+      if (peak !== undefined) c.peak = Math.max(c.peak, peak);
+      log(
+        `  ${w.name.padEnd(26)} ${strategy.padEnd(20)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.objPerS ?? run.mibPerS).padStart(7)} ${run.objPerS ? 'obj/s' : 'MiB/s'}  app ${run.appRequests} req${peak !== undefined ? `  peak heap ${(peak / MiB).toFixed(1)} MiB` : ''}`,
+      );
+    };
+
+    log('bench (browser): warming up every strategy (not recorded)');
+    for (const w of options.workloads) for (const st of w.strategies) await runOne(w, st, false);
+    for (let rep = 0; rep < options.reps; rep++) {
+      log(`bench (browser): repetition ${rep + 1}/${options.reps}`);
+      for (const w of options.workloads) {
+        const order = w.strategies.map((_, i) => w.strategies[(i + rep) % w.strategies.length]!);
+        for (const st of order) await runOne(w, st, true);
+      }
+    }
+
+    const records: BrowserRecord[] = [];
+    for (const w of options.workloads) {
+      for (const strategy of w.strategies) {
+        const c = cells.get(`${w.name}|${strategy}`)!;
+        const med = (k: 'seconds' | 'mibPerS' | 'objPerS' | 'appRequests' | 'appCpuMs' | 'stsCalls') =>
+          c.runs[0]![k] === undefined ? undefined : round(median(c.runs.map((r) => r[k] as number)));
+        const fastest = [...c.runs].sort((a, b) => a.seconds - b.seconds)[0]!;
+        records.push({
+          workload: w.name,
+          strategy,
+          params: {
+            objects: w.count,
+            objectBytes: w.sizeBytes,
+            objectConcurrency: w.shape.objectConcurrency,
+            ...(w.shape.queueSize ? { queueSize: w.shape.queueSize } : {}),
+            ...(w.shape.partSizeBytes ? { partSizeBytes: w.shape.partSizeBytes } : {}),
+          },
+          runs: c.runs,
+          median: {
+            seconds: med('seconds')!,
+            mibPerS: med('mibPerS')!,
+            ...(w.count > 1 ? { objPerS: med('objPerS')! } : {}),
+          },
+          min: {
+            seconds: fastest.seconds,
+            mibPerS: fastest.mibPerS!,
+            ...(fastest.objPerS !== undefined ? { objPerS: fastest.objPerS } : {}),
+          },
+          appRequests: med('appRequests')!,
+          appCpuMs: med('appCpuMs')!,
+          stsCalls: med('stsCalls')!,
+          ...(w.count > 1
+            ? { latencyMs: { p50: round(percentile(c.latencies, 50)), p99: round(percentile(c.latencies, 99)) } }
+            : {}),
+          ...(strategy === 'node-keyhole' ? {} : { peakHeapMiB: round(c.peak / MiB) }),
+        });
+      }
+    }
+    return { records, browser: `Chromium ${browser.version()}` };
+  } finally {
+    await browser.close();
+    broker?.stop();
+    presign?.stop();
+    page.remove();
+  }
+}
+
+export interface BrowserTarget {
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean | undefined;
+}
+
+export function checkBrowserTargets(records: readonly BrowserRecord[]): BrowserTarget[] {
+  const get = (role: BrowserWorkload['role'], strategy: string) =>
+    records.find((r) => r.workload.startsWith('browser-upload-') && roleOf(r) === role && r.strategy === strategy);
+  const rate = (r: BrowserRecord | undefined, k: 'mibPerS' | 'objPerS') => r?.median[k];
+  const out: BrowserTarget[] = [];
+  const check = (target: string, a: number | undefined, b: number | undefined, min: number) => {
+    const ratio = a === undefined || b === undefined || b === 0 ? undefined : a / b;
+    out.push({
+      target,
+      value: ratio === undefined ? '–' : `${ratio.toFixed(2)}×`,
+      met: ratio === undefined ? undefined : ratio >= min,
+    });
+  };
+  const kLarge = rate(get('browser-large', 'keyhole'), 'mibPerS');
+  check(
+    'large: keyhole in Chromium ≥ 0.8 × the Node client (same endpoint)',
+    kLarge,
+    rate(get('browser-large', 'node-keyhole'), 'mibPerS'),
+    0.8,
+  );
+  check(
+    'large: keyhole in Chromium ≥ 0.7 × one raw XHR PUT',
+    kLarge,
+    rate(get('browser-large', 'raw-xhr-put'), 'mibPerS'),
+    0.7,
+  );
+  check(
+    'large: keyhole ≥ 1.0 × presigned multipart',
+    kLarge,
+    rate(get('browser-large', 'presigned-multipart'), 'mibPerS'),
+    1,
+  );
+  check(
+    'small: keyhole ≥ 1.25 × presigned PUT (objects/s)',
+    rate(get('browser-small', 'keyhole'), 'objPerS'),
+    rate(get('browser-small', 'presigned-put'), 'objPerS'),
+    1.25,
+  );
+  const heap = Math.max(...records.filter((r) => r.strategy === 'keyhole').map((r) => r.peakHeapMiB ?? 0));
+  out.push({
+    target: 'keyhole: peak tab heap (V8 + ArrayBuffers) < 100 MiB',
+    value: `${heap.toFixed(1)} MiB`,
+    met: heap < 100,
+  });
+  return out;
+}
+
+function roleOf(r: BrowserRecord): BrowserWorkload['role'] {
+  return (r.params.objects ?? 1) > 1 ? 'browser-small' : 'browser-large';
+}
+
+export function renderBrowserMarkdown(
+  records: readonly BrowserRecord[],
+  meta: { date: string; mode: string; repetitions: number; machine: string; software: string },
+): string {
+  const fmt = (n: number | undefined, d = 1) => (n === undefined ? '–' : n.toFixed(d));
+  const lines = [
+    '# Keyhole in the browser: benchmark results',
+    '',
+    `Run ${meta.date}, mode **${meta.mode}**, ${meta.repetitions} runs per cell, interleaved round-robin, after one unrecorded warm-up run of each.`,
+    '',
+    `- Machine: ${meta.machine}`,
+    `- Software: ${meta.software}; headless Chromium via playwright-core`,
+    "- Every strategy uploads Blobs made in the page (never read from disk) to RGW's HTTPS endpoint (`https://localhost:7443`), from a tab served by the app server it talks to (same origin, as a web app is).",
+    "- keyhole: the `keyhole/client` module (`createStorage().upload(key, blob)`), default part size and queue (chosen from the size); presigned-multipart: the app server creates the upload and presigns all part URLs in one answer, 8 MiB parts, 4 in flight, XHR; presigned-put / -post: one app request, then one XHR, per object; raw-xhr-put: one XHR PUT per object to URLs presigned before the clock starts (the browser's ceiling); node-keyhole: the same client module in Node, same endpoint.",
+    "- Peak heap: the tab's V8 heap plus ArrayBuffer backing stores (CDP `Runtime.getHeapUsage`), sampled every 50 ms, highest over the runs.",
+    '',
+    '| Workload | Strategy | Objects in flight | Median s | Min s | MiB/s | Objects/s | App requests | STS calls | p50 ms | p99 ms | Peak heap MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of records) {
+    lines.push(
+      `| ${r.workload} | ${r.strategy} | ${r.params.objectConcurrency} | ${fmt(r.median.seconds, 2)} | ${fmt(r.min.seconds, 2)} | ${fmt(r.median.mibPerS)} | ${fmt(r.median.objPerS)} | ${r.appRequests} | ${r.stsCalls} | ${fmt(r.latencyMs?.p50)} | ${fmt(r.latencyMs?.p99)} | ${fmt(r.peakHeapMiB)} |`,
+    );
+  }
+  lines.push('', '## Targets (ratios of medians within this run)', '', '| Target | Measured | Met |', '|---|---|---|');
+  for (const t of checkBrowserTargets(records)) {
+    lines.push(`| ${t.target} | ${t.value} | ${t.met === undefined ? '–' : t.met ? 'yes' : '**no**'} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

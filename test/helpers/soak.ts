@@ -1,0 +1,181 @@
+// A bounded load/soak run on loopback: N simulated users, each with its own subject, keyhole/client
+// provider and storage object, go through haproxy to 3 broker processes sharing one private Redis,
+// and for a fixed time repeat: ask the broker for credentials (forceRefresh, so every iteration is a
+// broker request), upload a small object, list their prefix and find it. Counts requests and
+// errors, STS calls (sum of each broker's keyhole_upstream_calls) against subjects, and samples each
+// broker's RSS (/proc/<pid>/status, VmRSS) once a second. Used by test/bench/soak.ts (figures) and
+// test/shared/soak.test.ts (a short run with assertions).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { brokerCredentials, createStorage } from '../../client/index.js';
+import { freshSubject } from './broker.js';
+import { startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from './haproxy.js';
+import { testIssuer } from './jwt.js';
+import { startRedis, waitFor, type TestRedis } from './redis.js';
+import { ownerS3, stack } from './stack.js';
+
+export interface SoakOptions {
+  readonly users: number;
+  readonly seconds: number;
+  /** Bytes per uploaded object. Default 16 KiB. */
+  readonly objectBytes?: number;
+}
+
+export interface SoakResult {
+  readonly users: number;
+  readonly seconds: number;
+  readonly iterations: number;
+  readonly requests: {
+    readonly broker: number;
+    readonly upload: number;
+    readonly list: number;
+    readonly total: number;
+  };
+  readonly errors: number;
+  readonly errorSamples: readonly string[];
+  readonly stsCalls: number;
+  readonly subjects: number;
+  /** Per broker, MiB, one sample a second: [t seconds, rss]. */
+  readonly rssMiB: readonly (readonly [number, number])[][];
+  readonly requestsPerBroker: readonly number[];
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024) * 10) / 10;
+}
+
+async function metric(b: BrokerProcess, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${b.url}/metrics`)).text();
+  return [...text.matchAll(line)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const objectBytes = options.objectBytes ?? 16 * 1024;
+  let redis: TestRedis | undefined;
+  let brokers: BrokerProcess[] = [];
+  let lb: Haproxy | undefined;
+  const prefixes: string[] = [];
+  try {
+    redis = await startRedis();
+    const idp = await testIssuer();
+    const env = {
+      KEYHOLE_JWT_ISSUER: idp.issuer,
+      KEYHOLE_JWT_AUDIENCE: idp.audience,
+      KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
+      KEYHOLE_REDIS_URL: redis.url,
+      KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
+      KEYHOLE_REDIS_PREFIX: redis.prefix,
+      KEYHOLE_REDIS_TIMEOUT_MS: '2000',
+      // Every user asks the broker on every iteration, all from haproxy's one address.
+      KEYHOLE_RATE_LIMIT_SUBJECT: '100000/60',
+      KEYHOLE_RATE_LIMIT_ADDRESS: '100000/60',
+      KEYHOLE_TRUST_PROXY: 'loopback',
+      KEYHOLE_METRICS: '1',
+    };
+    brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
+    lb = await startHaproxy(brokers);
+    for (const b of brokers) {
+      await waitFor('shared state', async () => {
+        const ready = (await (await fetch(`${b.url}/readyz`)).json()) as any;
+        return ready.sharedState?.state === 'shared';
+      });
+    }
+    const stsBefore = await Promise.all(brokers.map((b) => metric(b, /^keyhole_upstream_calls (\d+)$/gm)));
+    const servedBefore = await Promise.all(
+      brokers.map((b) => metric(b, /^keyhole_credentials_issued_total\{cached="(?:true|false)"\} (\d+)$/gm)),
+    );
+
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const users = await Promise.all(
+      Array.from({ length: options.users }, async (_, u) => {
+        const sub = freshSubject(`soak${u}`);
+        const token = await idp.sign({ sub, exp });
+        const credentials = brokerCredentials({ brokerUrl: lb!.url, getToken: () => token, retries: 0 });
+        return { credentials, storage: createStorage({ credentials }) };
+      }),
+    );
+
+    const counts = { broker: 0, upload: 0, list: 0, iterations: 0, errors: 0 };
+    const errorSamples: string[] = [];
+    const fail = (what: string, err: unknown) => {
+      counts.errors++;
+      if (errorSamples.length < 5) errorSamples.push(`${what}: ${String(err)}`);
+    };
+    const rss: [number, number][][] = brokers.map(() => []);
+    const started = Date.now();
+    const deadline = started + options.seconds * 1000;
+    const sample = () => brokers.forEach((b, i) => rss[i]!.push([(Date.now() - started) / 1000, rssMiB(b.pid)]));
+    sample();
+    const sampler = setInterval(sample, 1000);
+    const body = randomBytes(objectBytes);
+
+    await Promise.all(
+      users.map(async ({ credentials, storage }, u) => {
+        for (let n = 0; Date.now() < deadline; n++) {
+          const key = `soak/${u}-${n}.bin`;
+          try {
+            counts.broker++;
+            await credentials({ forceRefresh: true });
+            if (n === 0) prefixes.push((await storage.grant()).prefix);
+            counts.upload++;
+            await storage.upload(key, body);
+            counts.list++;
+            const page = await storage.listPage({ prefix: 'soak/' });
+            if (!page.objects.some((o) => o.key === key)) throw new Error(`${key} missing from the listing`);
+            counts.iterations++;
+          } catch (err) {
+            fail(`user ${u} iteration ${n}`, err);
+          }
+        }
+      }),
+    );
+    clearInterval(sampler);
+    sample();
+    const stsAfter = await Promise.all(brokers.map((b) => metric(b, /^keyhole_upstream_calls (\d+)$/gm)));
+    const servedAfter = await Promise.all(
+      brokers.map((b) => metric(b, /^keyhole_credentials_issued_total\{cached="(?:true|false)"\} (\d+)$/gm)),
+    );
+    return {
+      users: options.users,
+      seconds: options.seconds,
+      iterations: counts.iterations,
+      requests: {
+        broker: counts.broker,
+        upload: counts.upload,
+        list: counts.list,
+        total: counts.broker + counts.upload + counts.list,
+      },
+      errors: counts.errors,
+      errorSamples,
+      stsCalls: stsAfter.reduce((a, b, i) => a + b - stsBefore[i]!, 0),
+      subjects: options.users,
+      rssMiB: rss,
+      requestsPerBroker: servedAfter.map((n, i) => n - servedBefore[i]!),
+    };
+  } finally {
+    await lb?.stop();
+    await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
+    await redis?.stop();
+    // Leave nothing in the shared bucket.
+    for (const Prefix of prefixes) {
+      const listed = await ownerS3().send(new ListObjectsV2Command({ Bucket: stack().bucket, Prefix }));
+      const Objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      for (let i = 0; i < Objects.length; i += 1000) {
+        await ownerS3().send(
+          new DeleteObjectsCommand({ Bucket: stack().bucket, Delete: { Objects: Objects.slice(i, i + 1000) } }),
+        );
+      }
+    }
+  }
+}
+
+/** Growth of each broker's RSS from its sample at `fromSeconds` (after warm-up) to its last, in MiB. */
+export function rssGrowth(result: SoakResult, fromSeconds: number): number[] {
+  return result.rssMiB.map((samples) => {
+    const base = samples.find(([t]) => t >= fromSeconds) ?? samples[0]!;
+    return Math.round((samples.at(-1)![1] - base[1]) * 10) / 10;
+  });
+}

@@ -1,0 +1,106 @@
+// Redis killed (SIGKILL) and restarted under concurrent load through haproxy, in front of three real
+// broker processes configured only by environment: not one request fails. Each phase waits for a
+// condition (N more answers, every broker's /readyz saying fallback, then shared again).
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshSubject } from '../helpers/broker.js';
+import { startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from '../helpers/haproxy.js';
+import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
+import { startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
+
+let redis: TestRedis;
+let idp: TestIssuer;
+let brokers: BrokerProcess[] = [];
+let lb: Haproxy | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  idp = await testIssuer();
+  const env = {
+    KEYHOLE_JWT_ISSUER: idp.issuer,
+    KEYHOLE_JWT_AUDIENCE: idp.audience,
+    KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
+    KEYHOLE_REDIS_URL: redis.url,
+    KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
+    KEYHOLE_REDIS_PREFIX: redis.prefix,
+    KEYHOLE_REDIS_TIMEOUT_MS: '2000',
+    // Limits out of the way: this is about Redis failing, not about 429s.
+    KEYHOLE_RATE_LIMIT_SUBJECT: '100000/60',
+    KEYHOLE_RATE_LIMIT_ADDRESS: '100000/60',
+    KEYHOLE_TRUST_PROXY: 'loopback',
+    KEYHOLE_METRICS: '1',
+  };
+  brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
+  lb = await startHaproxy(brokers);
+}, 120_000);
+
+afterAll(async () => {
+  await lb?.stop();
+  await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
+  await redis?.stop();
+});
+
+async function sharedStates(): Promise<string[]> {
+  return Promise.all(
+    brokers.map(async (b) => ((await (await fetch(`${b.url}/readyz`)).json()) as any).sharedState?.state as string),
+  );
+}
+
+describe('Redis killed and restarted under load through haproxy, 3 brokers', () => {
+  it('zero failed requests; every broker goes to fallback and back to shared', async () => {
+    await waitFor('all three brokers shared', async () => (await sharedStates()).every((s) => s === 'shared'));
+    // 12 subjects, each with a token valid for an hour (credentials are capped at the token's expiry).
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const tokens = await Promise.all(Array.from({ length: 12 }, () => idp.sign({ sub: freshSubject('rl'), exp })));
+    const outcomes: { status: number; detail?: string }[] = [];
+    let stop = false;
+    const worker = async (w: number) => {
+      for (let n = w; !stop; n += 6) {
+        try {
+          const res = await fetch(`${lb!.url}/v1/credentials`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${tokens[n % tokens.length]}`, 'x-forwarded-for': `203.0.113.${w + 1}` },
+          });
+          const body = (await res.json()) as any;
+          outcomes.push(
+            res.status === 200 && body.credentials?.accessKeyId
+              ? { status: 200 }
+              : { status: res.status, detail: JSON.stringify(body).slice(0, 200) },
+          );
+        } catch (err) {
+          outcomes.push({ status: 0, detail: String(err) });
+        }
+      }
+    };
+    const traffic = Promise.all([0, 1, 2, 3, 4, 5].map(worker));
+    const more = async (count: number) => {
+      const target = outcomes.length + count;
+      await waitFor(`${count} more answers`, () => outcomes.length >= target, 30_000);
+    };
+    let sawFallback: string[] = [];
+    try {
+      await more(60);
+      await redis.kill();
+      sawFallback = await waitFor('every broker in fallback', async () => {
+        const s = await sharedStates();
+        return s.every((x) => x === 'fallback') ? s : undefined;
+      });
+      await more(120); // served from each broker's own memory
+      await redis.restart();
+      await waitFor('every broker shared again', async () => (await sharedStates()).every((s) => s === 'shared'));
+      await more(60);
+    } finally {
+      stop = true;
+      await traffic;
+    }
+    expect(sawFallback).toEqual(['fallback', 'fallback', 'fallback']);
+    expect(outcomes.length).toBeGreaterThanOrEqual(240);
+    expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
+    // One fallback per broker, counted in its metrics (the fault really reached every instance).
+    for (const b of brokers) {
+      const text = await (await fetch(`${b.url}/metrics`)).text();
+      expect(text).toMatch(/^keyhole_shared_state_fallbacks 1$/m);
+      expect(text).toMatch(/^keyhole_shared_state_up 1$/m);
+    }
+  });
+});
