@@ -56,7 +56,12 @@ export function hashesPayload(endpoint: string | undefined): boolean {
  */
 async function payloadHash(protocol: string | undefined, part: Blob): Promise<string | undefined> {
   if (protocol !== 'http:') return undefined;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await part.arrayBuffer()));
+  const bytes = await part.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  // Free the part's copy now rather than at the next garbage collection: with 8 MiB parts and 4 in
+  // flight, buffers waiting for GC held the tab's heap at ~130 MiB on a 1 GiB upload.
+  // (ArrayBuffer.prototype.transfer: Chromium 114+, Firefox 122+, Safari 17.4+; a no-op elsewhere.)
+  (bytes as { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
   let hex = '';
   for (const byte of digest) hex += HEX[byte];
   return hex;

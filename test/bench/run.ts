@@ -25,6 +25,7 @@ import {
   renderBrowserMarkdown,
   runBrowserBench,
 } from './browser/bench.js';
+import { measureFileUploadHeap } from './browser/file-heap.js';
 import { credentialLoad, type CapacityCase } from './capacity.js';
 import { assertRecords, type BenchRecord, type Run } from './record.js';
 import { renderMarkdown, renderSvg, checkTargets, type Meta } from './report.js';
@@ -408,6 +409,10 @@ async function main(): Promise<void> {
     deletePrefix,
   });
   assertRecords(browserRecords);
+  // The tab's heap on a 1 GiB upload of a file from disk (full mode only: it writes a 1 GiB file).
+  const fileHeap = quick
+    ? undefined
+    : await measureFileUploadHeap({ issuer, sizeBytes: 1024 * 1024 * 1024, log, deletePrefix });
   writeFileSync(join(outDir, 'browser.json'), JSON.stringify(browserRecords, null, 2) + '\n');
   const { machine: browserMachine } = describeMachine();
   writeFileSync(
@@ -418,6 +423,7 @@ async function main(): Promise<void> {
       repetitions: reps,
       machine: browserMachine,
       software: `${software}, ${browser}`,
+      ...(fileHeap ? { fileHeap } : {}),
     }),
   );
   for (const t of checkBrowserTargets(browserRecords))

@@ -16,6 +16,7 @@ import { startApp, type AppProcess } from '../servers/spawn.js';
 import { median, percentile, round } from '../stats.js';
 import { buildBenchPage } from './build.js';
 import { BenchTab, launchBrowser } from './driver.js';
+import type { FileHeapResult } from './file-heap.js';
 import type { PageShape, PageStrategy } from './page.js';
 
 const MiB = 1024 * 1024;
@@ -284,7 +285,15 @@ function roleOf(r: BrowserRecord): BrowserWorkload['role'] {
 
 export function renderBrowserMarkdown(
   records: readonly BrowserRecord[],
-  meta: { date: string; mode: string; repetitions: number; machine: string; software: string },
+  meta: {
+    date: string;
+    mode: string;
+    repetitions: number;
+    machine: string;
+    software: string;
+    /** The 1 GiB upload of a file from disk (file-heap.ts), when it ran. */
+    fileHeap?: readonly FileHeapResult[];
+  },
 ): string {
   const fmt = (n: number | undefined, d = 1) => (n === undefined ? '–' : n.toFixed(d));
   const lines = [
@@ -309,6 +318,22 @@ export function renderBrowserMarkdown(
   lines.push('', '## Targets (ratios of medians within this run)', '', '| Target | Measured | Met |', '|---|---|---|');
   for (const t of checkBrowserTargets(records)) {
     lines.push(`| ${t.target} | ${t.value} | ${t.met === undefined ? '–' : t.met ? 'yes' : '**no**'} |`);
+  }
+  if (meta.fileHeap?.length) {
+    lines.push(
+      '',
+      '## Heap on a large upload of a file from disk',
+      '',
+      'Measured separately from the table above, in the same run: Keyhole (`createStorage().upload(key, file)`, default part size and queue) uploads a file of random bytes chosen in an `<input type=file>` (read from disk by the browser; in-page Blobs of 512 MiB and more fail with `ERR_BLOB_OUT_OF_MEMORY`), once per endpoint. Heap: V8 + ArrayBuffer backing stores, CDP `Runtime.getHeapUsage` every 100 ms. One upload each, so the throughput is indicative only.',
+      '',
+      '| Endpoint | Size MiB | Seconds | MiB/s | Peak heap MiB (V8 + ArrayBuffers) | Peak V8 heap MiB | Before MiB | Load average (1 min) before → after |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const f of meta.fileHeap) {
+      lines.push(
+        `| ${f.endpoint === 'https' ? 'HTTPS (parts unread, UNSIGNED-PAYLOAD)' : 'HTTP (each part hashed with WebCrypto)'} | ${f.sizeBytes / MiB} | ${fmt(f.seconds)} | ${fmt(f.mibPerS)} | ${fmt(f.peakHeapMiB)} | ${fmt(f.peakUsedMiB)} | ${fmt(f.baseHeapMiB)} | ${f.load.join(' → ')} |`,
+      );
+    }
   }
   lines.push('');
   return lines.join('\n');

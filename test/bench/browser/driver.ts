@@ -95,6 +95,49 @@ export class BenchTab {
     }
   }
 
+  /**
+   * Chooses the file at `path` in the page's file input (the browser reads it from disk) and uploads
+   * it with Keyhole's defaults, sampling the tab's heap every `everyMs`.
+   */
+  async uploadFile(
+    path: string,
+    job: { appUrl: string; token: string; key: string },
+    everyMs = 100,
+  ): Promise<{ ms: number; bytes: number; peakHeapBytes: number; peakUsedBytes: number; baseHeapBytes: number }> {
+    await this.page.setInputFiles('#file', path);
+    await this.collectGarbage();
+    const base = await this.heap();
+    let peak = base.usedBytes + base.backingBytes;
+    let peakUsed = base.usedBytes;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const h = await this.heap().catch(() => undefined);
+        if (h) {
+          peak = Math.max(peak, h.usedBytes + h.backingBytes);
+          peakUsed = Math.max(peakUsed, h.usedBytes);
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    })();
+    try {
+      const out = (await this.page.evaluate((j) => window.khBench.uploadChosenFile(j), job)) as {
+        ms: number;
+        bytes: number;
+      };
+      return {
+        ...out,
+        peakHeapBytes: peak,
+        peakUsedBytes: peakUsed,
+        baseHeapBytes: base.usedBytes + base.backingBytes,
+      };
+    } finally {
+      sampling = false;
+      await sampler;
+      await this.page.setInputFiles('#file', []);
+    }
+  }
+
   async close(): Promise<void> {
     await this.page.context().close();
   }

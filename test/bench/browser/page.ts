@@ -6,6 +6,7 @@ import { brokerCredentials, createStorage, type UploadOptions } from 'keyhole/cl
 
 // Browser globals this file uses that the test tsconfig (Node types, no DOM) does not declare.
 declare const window: any;
+declare const document: any;
 declare const XMLHttpRequest: any;
 
 const MiB = 1024 * 1024;
@@ -153,10 +154,31 @@ const strategies = {
 
 export type PageStrategy = keyof typeof strategies;
 
+/**
+ * Keyhole uploading the File chosen in the page's `<input type=file>` (disk-backed, as a user's
+ * file is; in-page Blobs of 512 MiB and more fail in Chromium with ERR_BLOB_OUT_OF_MEMORY), with
+ * the part size and queue Keyhole chooses.
+ */
+async function uploadChosenFile(job: Omit<PageJob, 'keys' | 'sizeBytes' | 'shape'> & { key: string }) {
+  const file: Blob | undefined = document.querySelector('#file')?.files?.[0];
+  if (!file) throw new Error('no file chosen in #file');
+  const storage = createStorage({
+    credentials: brokerCredentials({ brokerUrl: job.appUrl, getToken: () => job.token }),
+  });
+  const started = performance.now();
+  try {
+    await storage.upload(job.key, file);
+  } finally {
+    storage.signOut();
+  }
+  return { ms: performance.now() - started, bytes: file.size };
+}
+
 /** What the driver calls, as `window.khBench`. */
 export interface PageApi {
   prepare(sizeBytes: number): number;
   run(strategy: PageStrategy, job: PageJob): Promise<{ ms: number; latencies: number[] }>;
+  uploadChosenFile: typeof uploadChosenFile;
   forget(): void;
 }
 
@@ -167,6 +189,7 @@ const api: PageApi = {
     const latencies = await strategies[strategy](job);
     return { ms: performance.now() - clockStart, latencies };
   },
+  uploadChosenFile,
   forget: () => blobs.clear(),
 };
 window.khBench = api;
