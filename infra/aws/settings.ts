@@ -44,6 +44,10 @@ export interface StackSettings {
   /** `KEYHOLE_AWS_COGNITO`: also create an identity pool and use the `cognito` vendor in this mode. */
   readonly cognito: CognitoStackMode | undefined;
   readonly cognitoDeveloperProvider: string;
+  /** `KEYHOLE_AWS_VPC_ID` / `KEYHOLE_AWS_SUBNET_IDS`: run the function in these subnets of this VPC. */
+  readonly vpc: { readonly vpcId: string; readonly subnetIds: readonly string[] } | undefined;
+  /** `KEYHOLE_AWS_SHARED_STATE=elasticache`: create a Valkey (ElastiCache Serverless) cache in the VPC and share through it. */
+  readonly sharedState: 'elasticache' | undefined;
 }
 
 /** Broker variables the stack sets itself. */
@@ -82,6 +86,9 @@ const STACK_VARIABLES = [
   'KEYHOLE_AWS_MEMORY_MB',
   'KEYHOLE_AWS_RESERVED_CONCURRENCY',
   'KEYHOLE_AWS_COGNITO',
+  'KEYHOLE_AWS_VPC_ID',
+  'KEYHOLE_AWS_SUBNET_IDS',
+  'KEYHOLE_AWS_SHARED_STATE',
   // Where `npm run aws:synth` writes the cloud assembly (default .local/cdk.out).
   'KEYHOLE_AWS_OUTDIR',
 ] as const;
@@ -188,9 +195,41 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     }
   }
 
+  const vpc = readVpc(values);
+  const sharedRaw = values.KEYHOLE_AWS_SHARED_STATE;
+  let sharedState: 'elasticache' | undefined;
+  if (sharedRaw === 'elasticache') sharedState = 'elasticache';
+  else if (sharedRaw !== undefined && sharedRaw !== '' && sharedRaw !== 'off') {
+    throw new StackSettingsError(
+      'KEYHOLE_AWS_SHARED_STATE',
+      `expected off or elasticache (got ${JSON.stringify(sharedRaw)})`,
+    );
+  }
+  if (sharedState) {
+    if (!vpc) {
+      throw new StackSettingsError(
+        'KEYHOLE_AWS_SHARED_STATE',
+        'elasticache needs KEYHOLE_AWS_VPC_ID and KEYHOLE_AWS_SUBNET_IDS: the cache is reachable inside a VPC only, so the function runs there too',
+      );
+    }
+    if (brokerEnv.KEYHOLE_REDIS_URL !== undefined) {
+      throw new StackSettingsError(
+        'KEYHOLE_REDIS_URL',
+        'must not be set with KEYHOLE_AWS_SHARED_STATE=elasticache: the stack creates the cache and sets it',
+      );
+    }
+    if (brokerEnv.KEYHOLE_REDIS_KEYS === undefined) {
+      throw new StackSettingsError(
+        'KEYHOLE_REDIS_KEYS',
+        'is required with KEYHOLE_AWS_SHARED_STATE=elasticache: credentials are sealed in the cache with it (`openssl rand -base64 32`)',
+      );
+    }
+  }
+
   // The Lambda's loader, on exactly what the Lambda will see, with placeholders for what the stack creates.
   const config = lambdaConfig({
     ...brokerEnv,
+    ...(sharedState ? { KEYHOLE_REDIS_URL: 'rediss://keyhole-placeholder.cache.amazonaws.com:6379' } : {}),
     KEYHOLE_BUCKET: 'keyhole-placeholder-bucket',
     KEYHOLE_ROLE_ARN: 'arn:aws:iam::123456789012:role/keyhole-placeholder',
     AWS_REGION: 'us-east-1',
@@ -243,5 +282,49 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
         : integer('KEYHOLE_AWS_RESERVED_CONCURRENCY', reserved, 0, 1, 10000),
     cognito,
     cognitoDeveloperProvider,
+    vpc,
+    sharedState,
   };
+}
+
+/**
+ * `KEYHOLE_AWS_VPC_ID` and `KEYHOLE_AWS_SUBNET_IDS`, both or neither. IDs only, no lookup, so the
+ * stack still synthesizes with no AWS access: the subnets must be private ones with a route out
+ * (NAT, or VPC endpoints for STS and S3 plus a way to the IdP's JWKS URL).
+ */
+function readVpc(values: NodeJS.ProcessEnv): StackSettings['vpc'] {
+  const vpcId = values.KEYHOLE_AWS_VPC_ID ?? '';
+  const subnetsRaw = values.KEYHOLE_AWS_SUBNET_IDS ?? '';
+  if (vpcId === '' && subnetsRaw === '') return undefined;
+  if (vpcId === '') throw new StackSettingsError('KEYHOLE_AWS_VPC_ID', 'is required with KEYHOLE_AWS_SUBNET_IDS');
+  if (!/^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(vpcId)) {
+    throw new StackSettingsError(
+      'KEYHOLE_AWS_VPC_ID',
+      `expected a VPC ID such as vpc-0abc12345def67890 (got ${JSON.stringify(vpcId)})`,
+    );
+  }
+  if (subnetsRaw === '') {
+    throw new StackSettingsError(
+      'KEYHOLE_AWS_SUBNET_IDS',
+      'is required with KEYHOLE_AWS_VPC_ID: two or more private subnet IDs in different Availability Zones, comma-separated',
+    );
+  }
+  const subnetIds = subnetsRaw.split(',').map((x) => x.trim());
+  const bad = subnetIds.filter((x) => !/^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(x));
+  if (bad.length > 0) {
+    throw new StackSettingsError(
+      'KEYHOLE_AWS_SUBNET_IDS',
+      `expected subnet IDs such as subnet-0abc12345def67890 (got ${bad.map((x) => JSON.stringify(x)).join(', ')})`,
+    );
+  }
+  if (new Set(subnetIds).size !== subnetIds.length) {
+    throw new StackSettingsError('KEYHOLE_AWS_SUBNET_IDS', 'lists a subnet twice');
+  }
+  if (subnetIds.length < 2) {
+    throw new StackSettingsError(
+      'KEYHOLE_AWS_SUBNET_IDS',
+      'needs two or more subnets in different Availability Zones (Lambda and ElastiCache both want more than one)',
+    );
+  }
+  return { vpcId, subnetIds };
 }

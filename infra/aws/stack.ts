@@ -15,6 +15,8 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { CfnIdentityPool, CfnIdentityPoolRoleAttachment } from 'aws-cdk-lib/aws-cognito';
+import { Port, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { CfnServerlessCache } from 'aws-cdk-lib/aws-elasticache';
 import {
   ArnPrincipal,
   FederatedPrincipal,
@@ -80,6 +82,10 @@ export class KeyholeStack extends Stack {
   readonly brokerFunction: LambdaFunction;
   readonly api: HttpApi;
   readonly uploaderRole: Role;
+  /** The function's security group, when it runs in a VPC (`KEYHOLE_AWS_VPC_ID`). */
+  readonly brokerSecurityGroup: SecurityGroup | undefined;
+  /** The Valkey cache the brokers share (`KEYHOLE_AWS_SHARED_STATE=elasticache`). */
+  readonly sharedCache: CfnServerlessCache | undefined;
 
   constructor(scope: Construct, id: string, props: KeyholeStackProps) {
     super(scope, id, props);
@@ -203,6 +209,11 @@ export class KeyholeStack extends Stack {
       }),
     );
 
+    // --- Optionally in a VPC, with a Valkey cache shared by every container (KEYHOLE_AWS_SHARED_STATE). ---
+    const network = s.vpc ? this.#network(s, s.vpc, brokerRole) : undefined;
+    this.brokerSecurityGroup = network?.securityGroup;
+    this.sharedCache = network?.cache;
+
     // --- The broker function. ---
     const logs = new LogGroup(this, 'BrokerLogs', {
       retention: s.logRetentionDays as RetentionDays,
@@ -220,9 +231,18 @@ export class KeyholeStack extends Stack {
       timeout: Duration.seconds(10),
       logGroup: logs,
       ...(s.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: s.reservedConcurrency } : {}),
+      ...(network
+        ? { vpc: network.vpc, vpcSubnets: { subnets: network.subnets }, securityGroups: [network.securityGroup] }
+        : {}),
       environment: {
         ...s.brokerEnv,
         ...vendorEnv,
+        ...(network?.cache
+          ? {
+              // ElastiCache Serverless speaks TLS only; the security groups are its access control.
+              KEYHOLE_REDIS_URL: `rediss://${network.cache.attrEndpointAddress}:${network.cache.attrEndpointPort}`,
+            }
+          : {}),
         KEYHOLE_BUCKET: this.bucket.bucketName,
         NODE_ENV: 'production',
       },
@@ -312,6 +332,65 @@ export class KeyholeStack extends Stack {
         `AWS_REGION=${Aws.REGION}`,
       ]),
     });
+  }
+
+  /**
+   * The VPC wiring: the function's own security group (outbound only), the permissions Lambda needs
+   * to attach it to the subnets, and with `elasticache` a Valkey cache whose security group admits
+   * the function's group alone, on the cache port alone.
+   */
+  #network(s: StackSettings, ids: NonNullable<StackSettings['vpc']>, brokerRole: Role) {
+    // Imported by ID (no lookup), so synthesis needs no AWS access. The zones are the region's, left to
+    // deploy time: the function and the cache are given their subnets by ID and never choose by zone.
+    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: ids.vpcId, availabilityZones: Fn.getAzs() });
+    const subnets = ids.subnetIds.map((id, n) => Subnet.fromSubnetId(this, `Subnet${n}`, id));
+    const securityGroup = new SecurityGroup(this, 'BrokerSecurityGroup', {
+      vpc,
+      description: 'Keyhole broker function: outbound to STS, S3, the IdP and the shared cache; no inbound',
+      allowAllOutbound: true,
+    });
+    // A function given its own role gets no VPC permissions from CDK; these are what
+    // AWSLambdaVPCAccessExecutionRole grants, inline.
+    brokerRole.addToPolicy(
+      new PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(
+      brokerRole,
+      'IAM5',
+      'The network-interface actions Lambda needs to place the function in its VPC subnets; ' +
+        'EC2 does not scope the Describe actions to resources (the same set as AWSLambdaVPCAccessExecutionRole).',
+      'Resource::*',
+    );
+    if (s.sharedState !== 'elasticache') return { vpc, subnets, securityGroup, cache: undefined };
+
+    const cacheGroup = new SecurityGroup(this, 'SharedCacheSecurityGroup', {
+      vpc,
+      description: 'Keyhole shared cache: the broker function only',
+      allowAllOutbound: false,
+    });
+    cacheGroup.addIngressRule(securityGroup, Port.tcp(6379), 'Keyhole broker function to Valkey (TLS)');
+    const cache = new CfnServerlessCache(this, 'SharedCache', {
+      // Lower-case letters, digits and hyphens, at most 40: derived from the stack's name.
+      serverlessCacheName: `${s.stackName.toLowerCase()}-shared`.slice(0, 40).replace(/-+$/, ''),
+      description: 'Keyhole: credential cache and rate limits shared by every broker container',
+      engine: 'valkey',
+      majorEngineVersion: '8',
+      subnetIds: [...ids.subnetIds],
+      securityGroupIds: [cacheGroup.securityGroupId],
+      // Sealed credentials and counters are a few hundred bytes per user: 1 GB bounds the bill.
+      cacheUsageLimits: { dataStorage: { maximum: 1, unit: 'GB' } },
+    });
+    return { vpc, subnets, securityGroup, cache };
   }
 }
 
