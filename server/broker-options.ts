@@ -66,6 +66,12 @@ export interface BrokerOptions {
   readonly sharedState?: SharedState;
   /** Serve Prometheus metrics at GET /metrics. Default false. */
   readonly metrics?: boolean;
+  /**
+   * Also serve `GET /v1/credentials/aws-sdk`: the same credentials in the format of the AWS SDKs'
+   * HTTP credential provider (`AWS_CONTAINER_CREDENTIALS_FULL_URI`), for apps that use an AWS SDK
+   * without keyhole/client. Default false.
+   */
+  readonly awsSdkRoute?: boolean;
   /** Logger. Default: pino JSON on stdout at level "info". */
   readonly logger?: Logger;
   /** Largest accepted request body, in bytes. Default 2048. */
@@ -93,6 +99,7 @@ export interface BrokerSettings {
   readonly issuers: readonly TrustedIssuer[];
   readonly devLogin: boolean;
   readonly metrics: boolean;
+  readonly awsSdkRoute: boolean;
   readonly sharedState: SharedState | undefined;
 }
 
@@ -169,6 +176,11 @@ function checkSharedState(value: unknown): SharedState | undefined {
   return value as SharedState;
 }
 
+function checkBoolean(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`);
+  return value === true;
+}
+
 function checkBucketCheck(value: unknown): BrokerSettings['bucketCheck'] {
   if (value !== undefined && value !== 'accept-risk' && typeof value !== 'function') {
     throw new TypeError('options.bucketCheck must be a bucket inspector (createBucketInspector(...)) or "accept-risk"');
@@ -237,6 +249,7 @@ export function checkBrokerOptions(options: BrokerOptions): BrokerSettings {
     issuers,
     devLogin: options.devLogin === true,
     metrics: Boolean(options.metrics),
+    awsSdkRoute: checkBoolean(options.awsSdkRoute, 'awsSdkRoute'),
     sharedState: checkSharedState(options.sharedState),
   };
 }

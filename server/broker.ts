@@ -11,6 +11,7 @@ import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { awsSdkCredentialsHandler } from './routes/aws-sdk-credentials.js';
 import { credentialsHandler } from './routes/credentials.js';
 import { SharedCredentialCache } from './shared/credential-cache.js';
 import { SharedRateLimiter } from './shared/rate-limit.js';
@@ -91,19 +92,18 @@ export function createBroker(options: BrokerOptions): Express {
   app.get('/readyz', ready.handler);
   if (settings.metrics) app.get('/metrics', metricsHandler(metrics.registry));
   if (devLogin) app.post('/v1/dev/token', json, devTokenHandler(devLogin, logger));
-  app.post(
-    '/v1/credentials',
-    credentialsHandler({
-      ...settings,
-      verify,
-      json,
-      cache,
-      subjectLimiter: limiterFor(settings.perSubject, shared, 'sub'),
-      addressLimiter: limiterFor(settings.perAddress, shared, 'addr'),
-      metrics,
-      logger,
-    }),
-  );
+  const credentialsOptions = {
+    ...settings,
+    verify,
+    json,
+    cache,
+    subjectLimiter: limiterFor(settings.perSubject, shared, 'sub'),
+    addressLimiter: limiterFor(settings.perAddress, shared, 'addr'),
+    metrics,
+    logger,
+  };
+  app.post('/v1/credentials', credentialsHandler(credentialsOptions));
+  if (settings.awsSdkRoute) app.get('/v1/credentials/aws-sdk', awsSdkCredentialsHandler(credentialsOptions));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -55,6 +55,9 @@ export const BROKER_ROUTES: readonly { readonly method: HttpMethod; readonly pat
   { method: HttpMethod.GET, path: '/readyz' },
 ];
 
+/** `GET /v1/credentials/aws-sdk`, forwarded when the deploy settings set `KEYHOLE_SDK_CREDENTIALS_ROUTE=1`. */
+export const AWS_SDK_ROUTE = { method: HttpMethod.GET, path: '/v1/credentials/aws-sdk' } as const;
+
 /** The broker's principal, trusted for exactly the actions its request needs (one statement). */
 class BrokerPrincipal extends ArnPrincipal {
   constructor(
@@ -274,6 +277,10 @@ export class KeyholeStack extends Stack {
     });
     for (const route of BROKER_ROUTES) {
       this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+    // The AWS SDKs' credential-provider route, only where the broker serves it.
+    if (['1', 'true'].includes(s.brokerEnv.KEYHOLE_SDK_CREDENTIALS_ROUTE ?? '')) {
+      this.api.addRoutes({ path: AWS_SDK_ROUTE.path, methods: [AWS_SDK_ROUTE.method], integration });
     }
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: s.logRetentionDays as RetentionDays,

@@ -121,6 +121,7 @@ function assemble(c: Variables, p: Parts): KeyholeConfig {
       rateLimit: { perSubject: c.KEYHOLE_RATE_LIMIT_SUBJECT, perAddress: c.KEYHOLE_RATE_LIMIT_ADDRESS },
       trustProxy: p.trustProxy,
       metrics: c.KEYHOLE_METRICS,
+      awsSdkRoute: c.KEYHOLE_SDK_CREDENTIALS_ROUTE,
     },
     bucketCheck: bucketCheckFrom(c, p.region, p.keys),
     web: p.web,

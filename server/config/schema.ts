@@ -88,6 +88,7 @@ export const VARIABLES = {
   KEYHOLE_EXPIRE_WITH_TOKEN: flag.default(true),
   KEYHOLE_ACCEPT_PUBLIC_ACL_RISK: flag.default(false),
   KEYHOLE_METRICS: flag.default(false),
+  KEYHOLE_SDK_CREDENTIALS_ROUTE: flag.default(false),
   KEYHOLE_REDIS_URL: redisUrl.optional(),
   KEYHOLE_REDIS_KEYS: redisKeys.optional(),
   KEYHOLE_REDIS_TIMEOUT_MS: int(10, 10_000).default(200),

@@ -3,10 +3,15 @@ import type { ErrorBody } from '../../client/protocol/errors.js';
 import { brokerError, isBrokerError, RateLimitError, type BrokerError, type BrokerErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** Writes `{ error: { code, message } }` with the given status; never a stack trace. */
+/**
+ * Writes `{ error: { code, message } }` with the given status; never a stack trace. On a route for
+ * the AWS SDKs' HTTP credential provider (`res.locals.awsSdkErrorFields`), also its top-level
+ * `Code` and `Message`, which the SDK attaches to the error it throws.
+ */
 export function sendError(res: Response, status: number, code: BrokerErrorCode, message: string): void {
   const body: ErrorBody = { error: { code, message } };
-  res.status(status).set('Cache-Control', 'no-store').json(body);
+  const sdk = res.locals.awsSdkErrorFields === true ? { Code: code, Message: message } : {};
+  res.status(status).set('Cache-Control', 'no-store').json({ ...body, ...sdk });
 }
 
 /** The broker's last route: a JSON 404 `not_found` for any path nothing else answered. */

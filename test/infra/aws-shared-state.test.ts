@@ -144,6 +144,7 @@ describe('KEYHOLE_AWS_SHARED_STATE=elasticache: one Valkey cache for every broke
   it('a VPC without the cache runs the function there and leaves the store to KEYHOLE_REDIS_URL', () => {
     const template = synth({
       KEYHOLE_AWS_STACK_NAME: 'KeyholeVpc',
+      KEYHOLE_SDK_CREDENTIALS_ROUTE: '1',
       KEYHOLE_AWS_VPC_ID: VPC,
       KEYHOLE_AWS_SUBNET_IDS: SUBNETS.join(','),
       KEYHOLE_REDIS_URL: 'rediss://my-redis.internal:6379',
@@ -153,6 +154,15 @@ describe('KEYHOLE_AWS_SHARED_STATE=elasticache: one Valkey cache for every broke
     expect(fn.Properties.VpcConfig.SubnetIds).toEqual(SUBNETS);
     expect(fn.Properties.Environment.Variables.KEYHOLE_REDIS_URL).toBe('rediss://my-redis.internal:6379');
     expect(resourcesOf(template, 'AWS::ElastiCache::ServerlessCache')).toEqual([]);
+    // With KEYHOLE_SDK_CREDENTIALS_ROUTE=1 the HTTP API forwards the SDK route too (not by default: aws-stack.test.ts).
+    const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    expect(routes.sort()).toEqual([
+      'GET /healthz',
+      'GET /readyz',
+      'GET /v1/credentials/aws-sdk',
+      'POST /v1/credentials',
+    ]);
+    expect(resourcesOf(plain, 'AWS::ApiGatewayV2::Route')).toHaveLength(3);
   }, 60_000);
 });
 

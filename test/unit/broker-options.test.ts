@@ -25,6 +25,7 @@ describe('createBroker options', () => {
   it.each([
     [{ vendor: undefined }, TypeError, 'options.vendor must be a credential vendor such as createStsVendor(...)'],
     [{ region: '' }, TypeError, 'options.region must be a non-empty string'],
+    [{ awsSdkRoute: 'yes' as unknown as boolean }, TypeError, 'options.awsSdkRoute must be a boolean'],
     [{ grants: [] }, TypeError, 'options.grants must be a non-empty array'],
     [
       { grants: [{ bucket: 'UPLOADS', scopes: [{ prefix: 'u/{sub}/', access: ['read'] }] }] },

@@ -49,6 +49,8 @@ describe('loadConfig', () => {
       perAddress: { limit: 600, windowSeconds: 60 },
     });
     expect(c.broker.devLogin).toBe(false);
+    expect(c.broker.awsSdkRoute).toBe(false);
+    expect(loadConfig({ ...base, KEYHOLE_SDK_CREDENTIALS_ROUTE: '1' }).broker.awsSdkRoute).toBe(true);
     expect(c.broker.s3Endpoint).toBeUndefined();
     expect(c.vendor).toEqual({ kind: 'sts', roleArn: base.KEYHOLE_ROLE_ARN, region: 'us-east-1' });
   });
