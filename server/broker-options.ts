@@ -9,6 +9,7 @@ import type { SharedState } from './shared/state.js';
 import { checkIssuerSeparation } from './policy/issuer-separation.js';
 import type { CredentialVendor } from './vendors/vendor.js';
 
+import type { UploadsOptions } from './uploads/options.js';
 /**
  * Options for {@link createBroker}. Only `grants`, `vendor` and `region` are required, plus at
  * least one trusted issuer or `devLogin: true`.
@@ -84,6 +85,11 @@ export interface BrokerSettings {
   readonly region: string;
   readonly rules: readonly CompiledRule[];
   readonly durationSeconds: number;
+  /**
+   * Check uploads after they land (`POST /v1/uploads/complete`): the broker's own S3 access, and
+   * where rejected objects go. Required when a grant scope has `uploads` rules. Default: no route.
+   */
+  readonly uploads?: UploadsOptions;
   /** The endpoint's origin, when one was given. */
   readonly s3Endpoint: string | undefined;
   readonly forcePathStyle: boolean;

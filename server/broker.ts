@@ -20,6 +20,7 @@ import { devTokenHandler } from './routes/dev-token.js';
 import { healthz } from './routes/health.js';
 import { metricsHandler } from './routes/metrics.js';
 
+import { checkUploadsOptions } from './uploads/options.js';
 export type { BrokerOptions } from './broker-options.js';
 
 function cacheFor(maxEntries: number | false, shared: SharedState | undefined) {
@@ -67,6 +68,7 @@ export function createBroker(options: BrokerOptions): Express {
   const verify = tokenVerifier(options, settings.issuers, devLogin);
   const logger = options.logger ?? createLogger();
   const shared = settings.sharedState;
+  checkUploadsOptions(options.uploads, rules);
   const cache = cacheFor(settings.cacheMaxEntries, shared);
   const metrics = createMetrics(vendor, shared);
   const json = jsonBody(settings.maxBodyBytes);

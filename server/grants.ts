@@ -2,6 +2,7 @@ import { ForbiddenError } from './errors.js';
 import { canonicalAccess, isAccess, type Access } from './policy/access.js';
 import { parsePrefixTemplate, renderPrefix, type PrefixTemplate } from './policy/prefix-template.js';
 import type { Scope } from './policy/session-policy.js';
+import { compileUploadRules, type CompiledUploadRules, type UploadRules } from './uploads/rules.js';
 
 /** One prefix template and the access it gives. */
 export interface ScopeRule {
@@ -9,6 +10,8 @@ export interface ScopeRule {
   readonly prefix: string;
   /** What the caller may do under the prefix. */
   readonly access: readonly Access[];
+  /** What objects uploaded under the prefix may be (size, real type, quota); checked after upload. */
+  readonly uploads?: UploadRules;
 }
 
 /**
@@ -59,10 +62,13 @@ export interface ResolvedSessionOptions {
   readonly expireWithToken: boolean;
 }
 
+/** One resolved prefix, with its upload rules when the scope has some. */
+export type ResolvedScope = Scope & { readonly uploads?: CompiledUploadRules };
+
 /** A grant resolved for one caller: concrete prefixes. */
 export interface ResolvedGrant {
   readonly bucket: string;
-  readonly scopes: readonly Scope[];
+  readonly scopes: readonly ResolvedScope[];
   readonly session: ResolvedSessionOptions;
 }
 
@@ -70,7 +76,11 @@ export interface ResolvedGrant {
 export interface CompiledRule {
   readonly when: GrantRule['when'];
   readonly bucket: string;
-  readonly scopes: readonly { template: PrefixTemplate; access: readonly Access[] }[];
+  readonly scopes: readonly {
+    template: PrefixTemplate;
+    access: readonly Access[];
+    uploads?: CompiledUploadRules;
+  }[];
   readonly session: ResolvedSessionOptions;
 }
 
@@ -144,7 +154,8 @@ export function compileGrants(rules: readonly GrantRule[], path = 'options.grant
             `${at}.scopes[${j}].access must be a non-empty array of "read", "write", "list", "delete"`,
           );
         }
-        return { template, access: canonicalAccess(scope.access) };
+        const uploads = compileUploadRules(scope.uploads, `${at}.scopes[${j}].uploads`);
+        return { template, access: canonicalAccess(scope.access), ...(uploads ? { uploads } : {}) };
       });
       const session = compileSession(rule.session, `${at}.session`);
       return Object.freeze({ when: rule.when ? { ...rule.when } : undefined, bucket: rule.bucket, scopes, session });
@@ -185,6 +196,7 @@ export function resolveGrant(
     .map((s) => ({
       prefix: renderPrefix(s.template, claims, identityId === undefined ? {} : { identityId }, namespace),
       access: s.access.filter((a) => want.has(a)),
+      ...(s.uploads ? { uploads: s.uploads } : {}),
     }))
     .filter((s) => s.access.length > 0);
   return {

@@ -9,6 +9,7 @@ import { createCognitoVendor } from '../vendors/cognito.js';
 import { createSharedState } from '../shared/state.js';
 import { createStsVendor } from '../vendors/sts.js';
 import type { KeyholeConfig } from './types.js';
+import { uploadsOptionsFrom } from './uploads-env.js';
 
 /** The broker (and the web app, when configured) for `config`. Throws TypeError on a bad option. */
 export function brokerAppFrom(config: KeyholeConfig, logger: Logger): Express {
@@ -17,6 +18,7 @@ export function brokerAppFrom(config: KeyholeConfig, logger: Logger): Express {
     vendor: config.vendor.kind === 'cognito' ? createCognitoVendor(config.vendor) : createStsVendor(config.vendor),
     bucketCheck: config.bucketCheck === 'accept-risk' ? 'accept-risk' : createBucketInspector(config.bucketCheck),
     ...(config.redis ? { sharedState: createSharedState({ ...config.redis, logger }) } : {}),
+    ...(config.uploads ? { uploads: uploadsOptionsFrom(config.uploads) } : {}),
     logger,
   });
   return config.web ? withWebApp(app, config.web) : app;

@@ -9,6 +9,13 @@ import type { Problems } from './problems.js';
 import type { Variables } from './schema.js';
 
 const prefixLength = (max: number) => z.number().int().min(0).max(max);
+const bytes = z.number().int('expected a whole number of bytes').positive('expected a positive number of bytes');
+// Shapes only: compileGrants (server/uploads/rules.ts) judges the values and the MIME patterns.
+const uploadRulesSchema = z.strictObject({
+  maxBytes: bytes.optional(),
+  contentTypes: z.array(z.string()).min(1, 'expected at least one MIME pattern').optional(),
+  quotaBytes: bytes.optional(),
+});
 const grantsSchema = z
   .array(
     z.strictObject({
@@ -19,6 +26,7 @@ const grantsSchema = z
           z.strictObject({
             prefix: z.string(),
             access: z.array(z.enum(ALL_ACCESS as [Access, ...Access[]])).min(1, 'expected at least one access'),
+            uploads: uploadRulesSchema.optional(),
           }),
         )
         .min(1, 'expected at least one scope'),

@@ -11,6 +11,7 @@ import { configError, Problems } from './problems.js';
 import { redisFrom } from './redis-env.js';
 import { readVariables, type Variables } from './schema.js';
 import type { ConfigResult, KeyholeConfig } from './types.js';
+import { uploadsFrom } from './uploads-env.js';
 import { brokerKeysFrom, bucketCheckFrom, vendorFrom } from './vendor-env.js';
 
 function trustProxyFrom(c: Variables, problems: Problems) {
@@ -71,6 +72,7 @@ export function parseConfig(rawEnv: NodeJS.ProcessEnv = process.env): ConfigResu
   const vendor = vendorFrom(c, problems, region, keys);
   const web = webFrom(env, c, region, problems);
   const redis = redisFrom(c, problems);
+  const uploads = uploadsFrom(env, c, region, keys, grants, problems);
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   // No problem means every section built its part.
   const parts = {
@@ -82,6 +84,7 @@ export function parseConfig(rawEnv: NodeJS.ProcessEnv = process.env): ConfigResu
     vendor: vendor!,
     web,
     redis,
+    uploads,
   };
   return { ok: true, config: assemble(c, parts) };
 }
@@ -96,6 +99,7 @@ interface Parts {
   readonly vendor: KeyholeConfig['vendor'];
   readonly web: KeyholeConfig['web'];
   readonly redis: KeyholeConfig['redis'];
+  readonly uploads: KeyholeConfig['uploads'];
 }
 
 function assemble(c: Variables, p: Parts): KeyholeConfig {
@@ -127,6 +131,7 @@ function assemble(c: Variables, p: Parts): KeyholeConfig {
     web: p.web,
     redis: p.redis,
   };
+    uploads: p.uploads,
 }
 
 /**

@@ -1,0 +1,67 @@
+// `POST /v1/uploads/complete` from the environment: the broker's own S3 access (the same keys and
+// endpoint as the bucket check) and what happens to a rejected upload (`KEYHOLE_QUARANTINE_PREFIX`).
+import { S3Client } from '@aws-sdk/client-s3';
+import type { GrantRule } from '../grants.js';
+import { checkQuarantinePrefix } from '../uploads/rules.js';
+import type { UploadsOptions } from '../uploads/options.js';
+import type { Problems } from './problems.js';
+import type { Variables } from './schema.js';
+
+/** The upload checks' settings, read from the environment. */
+export interface UploadsConfig {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly forcePathStyle?: boolean;
+  /** The broker's own keys; default: the SDK's default provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly quarantinePrefix?: string;
+}
+
+const QUARANTINE = 'KEYHOLE_QUARANTINE_PREFIX';
+
+/** The upload settings, or undefined (with problems recorded, or when a part they need is missing). */
+export function uploadsFrom(
+  env: NodeJS.ProcessEnv,
+  c: Variables,
+  region: string | undefined,
+  keys: { readonly credentials?: { accessKeyId: string; secretAccessKey: string } } | undefined,
+  grants: readonly GrantRule[] | undefined,
+  problems: Problems,
+): UploadsConfig | undefined {
+  const raw = env[QUARANTINE] === '' ? undefined : env[QUARANTINE];
+  let quarantinePrefix: string | undefined;
+  if (raw !== undefined && grants) {
+    try {
+      quarantinePrefix = checkQuarantinePrefix(
+        raw,
+        grants.flatMap((g) => g.scopes.map((s) => s.prefix)),
+        QUARANTINE,
+      );
+    } catch (err) {
+      problems.add(QUARANTINE, (err as Error).message.slice(QUARANTINE.length + 1));
+      return undefined;
+    }
+  }
+  if (region === undefined || keys === undefined || problems.anyUnreadable(['KEYHOLE_S3_ENDPOINT'])) return undefined;
+  const forcePathStyle = c.KEYHOLE_S3_FORCE_PATH_STYLE ?? (c.KEYHOLE_S3_ENDPOINT ? true : undefined);
+  return {
+    region,
+    ...(c.KEYHOLE_S3_ENDPOINT ? { endpoint: c.KEYHOLE_S3_ENDPOINT } : {}),
+    ...(forcePathStyle !== undefined ? { forcePathStyle } : {}),
+    ...keys,
+    ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
+  };
+}
+
+/** The broker's `uploads` option for these settings: an S3 client with the broker's own identity. */
+export function uploadsOptionsFrom(config: UploadsConfig): UploadsOptions {
+  const { quarantinePrefix, ...s3 } = config;
+  return {
+    s3: new S3Client({
+      ...s3,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+    ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
+  };
+}
