@@ -61,10 +61,49 @@ function unreachable(endpoint: string, cause: unknown): BrokerError {
   return new BrokerError(0, 'broker_unreachable', `the Keyhole broker at ${endpoint} could not be reached`, { cause });
 }
 
+/** How long the CORS probe may take, in ms. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * In a page whose origin is not the broker's, a fetch that fails may have been blocked by the
+ * browser (no CORS headers for this origin) rather than by the network: the page cannot tell, the
+ * error is the same. A `no-cors` request to the broker's `/healthz` can: it resolves with an opaque
+ * response when something answered there, and fails like the original when nothing did. The
+ * broker answering it while every credentials request failed means the browser blocked those.
+ */
+async function blockedByCors(settings: BrokerSettings): Promise<string | undefined> {
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  if (typeof page !== 'string' || page === 'null' || page === new URL(settings.endpoint).origin) return undefined;
+  try {
+    const init = { method: 'GET', mode: 'no-cors', cache: 'no-store', credentials: 'omit' };
+    const probe = settings.fetch(new URL('../healthz', settings.endpoint).href, {
+      ...init,
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    } as RequestInit);
+    return (await probe).type === 'opaque' ? page : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `broker_unreachable`, or `cors_blocked` when the broker answers but the browser hides its answers. */
+async function failure(settings: BrokerSettings, cause: unknown): Promise<BrokerError> {
+  const page = await blockedByCors(settings);
+  if (page === undefined) return unreachable(settings.endpoint, cause);
+  const broker = new URL(settings.endpoint).origin;
+  return new BrokerError(
+    0,
+    'cors_blocked',
+    `the Keyhole broker at ${broker} answered, but the browser blocked its answers to this page: ` +
+      `add this page's origin, ${page}, to the broker's KEYHOLE_CORS_ORIGINS (options.corsOrigins)`,
+    { cause },
+  );
+}
+
 /**
  * Asks the broker for credentials until it answers with a valid credentials response, retrying
  * network failures, 429 and 5xx up to `settings.retries` times, and a 401 once with a fresh token.
- * Throws {@link BrokerError} (also `broker_unreachable`, and {@link InvalidResponseError} which is
+ * Throws {@link BrokerError} (also `broker_unreachable` or `cors_blocked`, and {@link InvalidResponseError} which is
  * never retried), or `token_unavailable` when `getToken` fails. `onSend` runs before each request.
  */
 export async function requestCredentials(settings: BrokerSettings, onSend: () => void): Promise<BrokerAnswer> {
@@ -87,7 +126,7 @@ export async function requestCredentials(settings: BrokerSettings, onSend: () =>
         await sleep(backoffMs(attempt));
         continue;
       }
-      throw unreachable(settings.endpoint, cause);
+      throw await failure(settings, cause);
     }
     if (res.ok) {
       const response = parseCredentialsResponse(text, res.status, settings.endpoint);

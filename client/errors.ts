@@ -9,6 +9,7 @@ import type { BrokerErrorCode } from './protocol/errors.js';
 export const CLIENT_ERROR_CODES = Object.freeze([
   // BrokerError
   'broker_unreachable',
+  'cors_blocked',
   'invalid_response',
   // KeyholeClientError: getToken() failed or gave no token
   'token_unavailable',
@@ -38,11 +39,11 @@ export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
 /**
  * `code` of a {@link BrokerError}: the broker's `error.code`, `http_<status>` when its error body
- * was not Keyhole's, `broker_unreachable` or `invalid_response`. A newer broker may send a code
- * this version does not know yet, hence the open `string` (which keeps the known ones suggested).
+ * was not Keyhole's, `broker_unreachable`, `cors_blocked` or `invalid_response`. A newer broker may
+ * send a code this version does not know yet, hence the open `string` (which keeps the known ones suggested).
  */
 export type BrokerErrorCodeSeen =
-  BrokerErrorCode | `http_${number}` | 'broker_unreachable' | 'invalid_response' | (string & {});
+  BrokerErrorCode | `http_${number}` | 'broker_unreachable' | 'cors_blocked' | 'invalid_response' | (string & {});
 
 /** `code` of a {@link StorageError}. */
 export type StorageErrorCode =

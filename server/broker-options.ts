@@ -1,3 +1,4 @@
+import { withKeyAlgorithms } from './auth/key-algorithms.js';
 import type { TrustedIssuer } from './auth/verify-token.js';
 import type { BucketInspector } from './bucket-safety.js';
 import { DURATION_SECONDS } from './config/formats.js';
@@ -208,7 +209,7 @@ function checkIssuers(options: BrokerOptions, rules: readonly CompiledRule[]): r
     issuers.length,
     rules.flatMap((r) => r.scopes.map((s) => s.template)),
   );
-  return issuers;
+  return issuers.map(withKeyAlgorithms);
 }
 
 /**

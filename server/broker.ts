@@ -6,6 +6,7 @@ import { CredentialCache } from './credential-cache.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { RateLimiter, type RateLimit } from './http/rate-limit.js';
 import { readiness } from './http/readiness.js';
+import { refusedOrigins } from './http/refused-origins.js';
 import { jsonBody } from './http/request-body.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -78,7 +79,7 @@ export function createBroker(options: BrokerOptions): Express {
   app.set('etag', false);
   app.set('trust proxy', settings.trustProxy);
   app.locals.keyhole = { vendor, metrics, cache };
-  app.use(requestId, ...securityHeaders(settings.corsOrigins));
+  app.use(requestId, refusedOrigins(settings.corsOrigins, logger), ...securityHeaders(settings.corsOrigins));
 
   app.get('/healthz', healthz);
   const buckets = [...new Set(rules.map((r) => r.bucket))];

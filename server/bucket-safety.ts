@@ -4,6 +4,7 @@ import {
   S3Client,
   type PublicAccessBlockConfiguration,
 } from '@aws-sdk/client-s3';
+import { describeCause, unanswered } from './vendors/raw-error-code.js';
 
 /** Whether objects written with vended credentials could be made readable through ACLs. */
 export interface BucketSafety {
@@ -77,6 +78,13 @@ export function createBucketInspector(options: BucketInspectorOptions): BucketIn
       block = (await client.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration;
     } catch (err) {
       const name = errorName(err);
+      if (name !== 'NoSuchPublicAccessBlockConfiguration' && unanswered(err)) {
+        // Never sent (no credentials, a bad endpoint): permissions are not the problem yet.
+        return {
+          safe: false,
+          detail: `bucket "${bucket}": cannot read its Block Public Access settings (${name}: ${describeCause(err) ?? 'no answer'})`,
+        };
+      }
       if (name !== 'NoSuchPublicAccessBlockConfiguration') {
         return {
           safe: false,

@@ -2,6 +2,7 @@
 // configuration error exits with status 2 and one line per wrong variable, never a stack trace.
 import { brokerAppFrom, parseConfig, type KeyholeConfig } from './config.js';
 import { KeyholeError } from './errors.js';
+import { listenFailure } from './http/listen-error.js';
 import { createLogger, logOutput, prettyInstalled } from './logger.js';
 
 function refuse(lines: readonly string[]): never {
@@ -31,7 +32,9 @@ try {
   refuse([message.split('\n')[0]!]);
 }
 
-const server = app.listen(config.port, config.host, () => {
+// Express 5 calls this with the error when listening fails: then only the 'error' line below is printed.
+const server = app.listen(config.port, config.host, (err?: Error) => {
+  if (err) return;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host}:${port}`;
@@ -45,7 +48,7 @@ const server = app.listen(config.port, config.host, () => {
   }
 });
 server.on('error', (err: NodeJS.ErrnoException) => {
-  process.stderr.write(`keyhole: cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}\n`);
+  process.stderr.write(`${listenFailure(config.host, config.port, err)}\n`);
   process.exit(1);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -5,6 +5,21 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=infra/local/lib.sh
+source "$here/lib.sh"
+# The broker's port first: when it is taken, say so (and who holds it) before anything starts. The
+# broker says the same if the port is taken in between; a non-numeric PORT is its to report.
+broker_port="${PORT:-8787}"
+if [[ "$broker_port" =~ ^[0-9]+$ ]] && [ "$broker_port" -gt 0 ] && port_taken "$broker_port"; then
+  holder_pid="$(port_pid "$broker_port")"
+  by=""
+  if [ -n "$holder_pid" ]; then
+    by=" by $(tr '\0' '\n' 2>/dev/null <"/proc/$holder_pid/cmdline" | head -n 1 || true) (pid $holder_pid)"
+  fi
+  printf 'keyhole: cannot listen on %s:%s: port %s is already in use%s; stop it, or choose another port with PORT\n' \
+    "${KEYHOLE_HOST:-127.0.0.1}" "$broker_port" "$broker_port" "$by" >&2
+  exit 1
+fi
 bash "$here/up.sh"
 # Rebuild when a source (server/, client/, package.json, tsconfig*.json) is newer than the build, or
 # a build output is missing; otherwise this takes a few milliseconds.

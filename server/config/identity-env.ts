@@ -1,5 +1,7 @@
 // Who may sign in: dev login (local development only) and the trusted JWT issuer.
+import type { KeyObject } from 'node:crypto';
 import { isLoopbackHost } from '../auth/dev-login.js';
+import { listAlgorithms, parsePublicKeyPem } from '../auth/key-algorithms.js';
 import type { TrustedIssuer } from '../auth/verify-token.js';
 import type { Problems } from './problems.js';
 import type { Variables } from './schema.js';
@@ -50,13 +52,48 @@ export function issuersFrom(c: Variables, problems: Problems): TrustedIssuer[] |
     );
     return undefined;
   }
-  if (audience === undefined) return undefined;
+  const staticKey = c.KEYHOLE_JWT_PUBLIC_KEY === undefined ? undefined : publicKeyFrom(c, problems);
+  if (audience === undefined || staticKey === null) return undefined;
   const base = {
     issuer: c.KEYHOLE_JWT_ISSUER,
     audience,
     ...(c.KEYHOLE_JWT_ALGORITHMS ? { algorithms: c.KEYHOLE_JWT_ALGORITHMS } : {}),
   };
-  return [
-    c.KEYHOLE_JWKS_URL ? { ...base, jwksUrl: c.KEYHOLE_JWKS_URL } : { ...base, publicKey: c.KEYHOLE_JWT_PUBLIC_KEY! },
-  ];
+  return [c.KEYHOLE_JWKS_URL ? { ...base, jwksUrl: c.KEYHOLE_JWKS_URL } : { ...base, ...staticKey! }];
+}
+
+/**
+ * `KEYHOLE_JWT_PUBLIC_KEY`, parsed, with the algorithms it can verify: by default every one that
+ * fits the key (ES256 for an EC P-256 key), else those of `KEYHOLE_JWT_ALGORITHMS` that fit it.
+ * A key that does not parse, or algorithms none of which fit it, is a problem naming both (null).
+ */
+function publicKeyFrom(
+  c: Variables,
+  problems: Problems,
+): { readonly publicKey: KeyObject; readonly algorithms: readonly string[] } | null {
+  let parsed;
+  try {
+    parsed = parsePublicKeyPem(c.KEYHOLE_JWT_PUBLIC_KEY!);
+  } catch (err) {
+    problems.add('KEYHOLE_JWT_PUBLIC_KEY', (err as Error).message);
+    return null;
+  }
+  if (parsed.algorithms.length === 0) {
+    problems.add(
+      'KEYHOLE_JWT_PUBLIC_KEY',
+      `${parsed.description} cannot verify JWTs; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key`,
+    );
+    return null;
+  }
+  const wanted = c.KEYHOLE_JWT_ALGORITHMS ?? parsed.algorithms;
+  const algorithms = wanted.filter((a) => parsed.algorithms.includes(a));
+  if (algorithms.length === 0) {
+    problems.add(
+      'KEYHOLE_JWT_ALGORITHMS',
+      `${listAlgorithms(wanted)} cannot verify tokens with KEYHOLE_JWT_PUBLIC_KEY, ${parsed.description}: ` +
+        `set KEYHOLE_JWT_ALGORITHMS=${parsed.algorithms.join(',')}, or leave it unset to follow the key`,
+    );
+    return null;
+  }
+  return { publicKey: parsed.key, algorithms };
 }

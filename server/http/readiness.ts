@@ -1,8 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { BucketInspector, BucketSafety } from '../bucket-safety.js';
-import { brokerError, isBrokerError, type BrokerError } from '../errors.js';
+import { brokerError, isBrokerError, UpstreamError, type BrokerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SharedStateStatus } from '../shared/state.js';
+import { describeCause } from '../vendors/raw-error-code.js';
 import type { CredentialVendor } from '../vendors/vendor.js';
 import { sendError } from './errors.js';
 
@@ -66,15 +67,42 @@ export function readiness(options: ReadinessOptions): { handler: RequestHandler;
     } else options.logger.error({ event: 'bucket.unsafe', detail: line }, 'not ready: ' + line);
   };
 
+  // The vendor's failure is logged when it changes (not at every probe), with its cause's own words.
+  let vendorLogged: string | undefined;
+  const reportVendor = (error: BrokerError | undefined) => {
+    const line = error?.message;
+    if (line === vendorLogged) return;
+    const recovered = vendorLogged !== undefined;
+    vendorLogged = line;
+    if (error) {
+      const cause = describeCause(error.cause);
+      options.logger.error(
+        {
+          event: 'vendor.unready',
+          code: error.code,
+          ...(error instanceof UpstreamError && error.upstreamCode ? { upstreamCode: error.upstreamCode } : {}),
+          ...(cause ? { cause } : {}),
+        },
+        `not ready: ${line}`,
+      );
+    } else if (recovered) {
+      options.logger.info({ event: 'vendor.ready', vendor: options.vendor.kind }, 'vendor check passes again');
+    }
+  };
+
   const probe = async (): Promise<Verdict> => {
     const [vendorError, buckets] = await Promise.all([
       options.vendor.ping(options.durationSeconds).then(
         () => undefined,
-        (err: unknown) => (isBrokerError(err) ? err : brokerError('not_ready', 'vendor check failed', { cause: err })),
+        (err: unknown) =>
+          isBrokerError(err)
+            ? err
+            : brokerError('not_ready', `vendor check failed: ${describeCause(err) ?? 'unknown error'}`, { cause: err }),
       ),
       checkBuckets(options),
     ]);
     report(buckets);
+    reportVendor(vendorError);
     const unsafe = buckets.find((b) => !b.safe);
     const bucketError =
       unsafe && options.bucketCheck !== 'accept-risk'

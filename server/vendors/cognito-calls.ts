@@ -9,7 +9,7 @@ import {
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { IDENTITY_POOL_ID } from '../config/formats.js';
 import { UpstreamError } from '../errors.js';
-import { rawErrorCode } from './raw-error-code.js';
+import { describeCause, rawErrorCode, unanswered } from './raw-error-code.js';
 import { issuedFrom, toUpstreamError as toStsError } from './sts.js';
 import type { IssuedCredentials, IssueRequest } from './vendor.js';
 
@@ -41,7 +41,10 @@ export function toCognitoError(err: unknown, action: string): UpstreamError {
       `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}`,
     );
   const unavailable = networkish || (upstreamCode !== undefined && COGNITO_RETRYABLE.has(upstreamCode));
-  const detail = upstreamCode ?? (networkish ? 'unreachable' : 'unknown error');
+  // With no code and no network failure the request was never answered (no credentials, a bad
+  // endpoint URL...): the cause's own words say what to fix.
+  const detail =
+    upstreamCode ?? (networkish ? 'unreachable' : (unanswered(err) && describeCause(err)) || 'unknown error');
   return new UpstreamError(
     unavailable ? 'cognito_unavailable' : 'cognito_error',
     unavailable ? 503 : 502,

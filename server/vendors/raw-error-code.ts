@@ -53,6 +53,12 @@ export const keepRawErrorBody: Pluggable<any, any> = {
   },
 };
 
+/** True when no service answered `err`: no HTTP status and no service fault (`$fault`). */
+export function unanswered(err: unknown): boolean {
+  const e = err as { $fault?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  return !e || typeof e !== 'object' || (e.$metadata?.httpStatusCode === undefined && typeof e.$fault !== 'string');
+}
+
 /**
  * The upstream error code: the SDK's own when it parsed one, otherwise `<Code>` from the raw body.
  * Returns undefined when neither is known.
@@ -70,9 +76,31 @@ export function rawErrorCode(err: unknown): string | undefined {
   if (fromBody) return fromBody;
   // The SDK names service errors (which carry $fault) after their code; the name of an error
   // with no service answer, such as a refused connection, is just a JavaScript error class.
-  const answered = e.$metadata?.httpStatusCode !== undefined || typeof e.$fault === 'string';
-  if (answered && typeof e.name === 'string' && !['Unknown', 'UnknownError', 'Error'].includes(e.name)) {
+  if (!unanswered(err) && typeof e.name === 'string' && !['Unknown', 'UnknownError', 'Error'].includes(e.name)) {
     return e.name;
   }
   return undefined;
+}
+
+// Long runs of key-like characters (access keys, secrets, tokens, signatures) are never echoed.
+const SECRET_LIKE = /[A-Za-z0-9+/=_-]{32,}/g;
+const MAX_CAUSE = 200;
+
+/**
+ * What went wrong, for an upstream failure with no service error code (the SDK could not even send
+ * the request): the error's first message line, such as "Could not load credentials from any
+ * providers", with anything that looks like a key or token redacted and at most 200 characters.
+ * Undefined when the error has no message.
+ */
+export function describeCause(err: unknown): string | undefined {
+  const message =
+    err instanceof Error || (err && typeof err === 'object') ? (err as { message?: unknown }).message : err;
+  if (typeof message !== 'string') return undefined;
+  const line = message
+    .split('\n')[0]!
+    .replace(SECRET_LIKE, '[redacted]')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .trim();
+  if (line === '') return undefined;
+  return line.length > MAX_CAUSE ? `${line.slice(0, MAX_CAUSE - 1)}…` : line;
 }

@@ -3,7 +3,7 @@ import { UpstreamError } from '../errors.js';
 import { DEV_ISSUER, DEV_NAMESPACE } from '../auth/dev-login.js';
 import { ROLE_ARN, ROLE_ARN_EXAMPLE } from '../config/formats.js';
 import { encodeSegment } from '../policy/subject.js';
-import { keepRawErrorBody, rawErrorCode } from './raw-error-code.js';
+import { describeCause, keepRawErrorBody, rawErrorCode, unanswered } from './raw-error-code.js';
 import type { CredentialVendor, IssuedCredentials, IssueRequest } from './vendor.js';
 
 /** Options for {@link createStsVendor}. */
@@ -88,7 +88,10 @@ export function toUpstreamError(err: unknown, action: string): UpstreamError {
   const networkish = isNetworkError(err);
   const status = networkish || (upstreamCode && THROTTLE_OR_DOWN.has(upstreamCode)) ? 503 : 502;
   const code = status === 503 ? 'sts_unavailable' : 'sts_error';
-  const detail = upstreamCode ?? (networkish ? 'unreachable' : 'unknown error');
+  // With no code and no network failure the request was never answered (no credentials, a bad
+  // endpoint URL...): the cause's own words say what to fix.
+  const detail =
+    upstreamCode ?? (networkish ? 'unreachable' : (unanswered(err) && describeCause(err)) || 'unknown error');
   return new UpstreamError(code, status, `STS ${action} failed: ${detail}`, upstreamCode, {
     cause: err,
   });

@@ -18,6 +18,8 @@ export interface Message {
 export function describe(err: unknown, context: { prefix?: string } = {}): Message {
   if (err instanceof SignInError || err instanceof WebConfigError) return { kind: 'error', text: err.message };
   if (err instanceof BrokerError) {
+    // The broker works but does not allow this page's origin: retrying or checking the connection cannot help.
+    if (err.code === 'cors_blocked') return { kind: 'error', text: `Blocked by the browser (CORS): ${err.message}.` };
     if (err.status === 0) {
       return {
         kind: 'offline',
