@@ -28,6 +28,7 @@ export const CLIENT_ERROR_CODES = Object.freeze([
   // The keyhole command (CliError), besides the codes above and the broker's
   'usage',
   'local_file',
+  'key_collision',
   's3_unavailable',
   'dev_login_disabled',
   'dev_login_failed',

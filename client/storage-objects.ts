@@ -82,7 +82,7 @@ export async function downloadObject<As extends 'bytes' | 'stream'>(
       lastModified: out.LastModified,
     };
   } catch (err) {
-    throw toStorageError(err, 'download', key);
+    throw toStorageError(err, 'download', key, grant.access);
   }
 }
 
@@ -98,7 +98,7 @@ export async function headObject({ client, grant }: OperationContext, key: strin
       lastModified: out.LastModified,
     };
   } catch (err) {
-    throw toStorageError(err, 'head', key);
+    throw toStorageError(err, 'head', key, grant.access);
   }
 }
 
@@ -125,7 +125,7 @@ export async function listObjectsPage({ client, grant }: OperationContext, opts:
       continuationToken: out.IsTruncated ? out.NextContinuationToken : undefined,
     };
   } catch (err) {
-    throw toStorageError(err, 'list', opts.prefix ?? '');
+    throw toStorageError(err, 'list', opts.prefix ?? '', grant.access);
   }
 }
 
@@ -135,6 +135,6 @@ export async function deleteObject({ client, grant }: OperationContext, key: str
   try {
     await client.send(new DeleteObjectCommand({ Bucket: grant.bucket, Key }));
   } catch (err) {
-    throw toStorageError(err, 'delete', key);
+    throw toStorageError(err, 'delete', key, grant.access);
   }
 }

@@ -161,6 +161,7 @@ async function failureAfterCleanup(
         cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err }) : err,
         'upload',
         key,
+        ctx.grant.access,
       );
   const stranded = watch.open();
   if (stranded.length === 0) return failure;

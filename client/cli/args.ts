@@ -1,10 +1,16 @@
 import { parseArgs } from 'node:util';
-import { cliSettings } from '../../server/config/cli-env.js';
+import { cliSettings, type BrokerUrlFrom } from '../../server/config/cli-env.js';
 import { DEFAULT_BROKER_URL } from '../../server/config/formats.js';
 import { CliError, EXIT } from './exit-codes.js';
 
+/** Files an upload sends at once unless --concurrency says otherwise. */
+export const DEFAULT_CONCURRENCY = 4;
+/** The most --concurrency accepts. */
+export const MAX_CONCURRENCY = 64;
+
 export const USAGE = `Usage:
-  keyhole upload <files...> [--to KEY]   upload files (--to a key, or a folder ending in "/")
+  keyhole upload <paths...> [--to KEY]   upload files, and folders with all they contain
+                                         (--to a key, or a folder ending in "/")
   keyhole download <key> [-o FILE]       download a key (-o - writes to stdout)
   keyhole ls [prefix]                    list your files
   keyhole rm <key>                       delete a key
@@ -15,6 +21,8 @@ Options:
   --broker URL        broker base URL (env KEYHOLE_BROKER_URL; default ${DEFAULT_BROKER_URL})
   --token JWT         your bearer token (env KEYHOLE_TOKEN)
   --dev-login NAME    sign in through the broker's dev login (local development only)
+  --concurrency N     upload: files sent at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})
+  -r, --recursive     upload: accepted for habit; folders are always uploaded recursively
   --json              print one JSON document on stdout, no progress
   -q, --quiet         no progress bars
   -h, --help          show this help
@@ -25,7 +33,12 @@ Exit status:
   6 broker or S3 unreachable · 7 local file error · 130 interrupted (upload aborted)`;
 
 export type Command =
-  | { readonly name: 'upload'; readonly files: readonly string[]; readonly to: string | undefined }
+  | {
+      readonly name: 'upload';
+      readonly files: readonly string[];
+      readonly to: string | undefined;
+      readonly concurrency: number;
+    }
   | { readonly name: 'download'; readonly key: string; readonly output: string | undefined }
   | { readonly name: 'ls'; readonly prefix: string | undefined }
   | { readonly name: 'rm'; readonly key: string }
@@ -37,6 +50,8 @@ export type Auth = { readonly kind: 'token'; readonly token: string } | { readon
 export interface Invocation {
   readonly command: Command;
   readonly brokerUrl: string;
+  /** Where the broker URL came from, for the unreachable-broker message. */
+  readonly brokerUrlFrom: BrokerUrlFrom;
   readonly auth: Auth | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
@@ -44,40 +59,88 @@ export interface Invocation {
 
 const COMMANDS = ['upload', 'download', 'ls', 'rm'];
 
+/** Every option, with the placeholder a string option's value gets in USAGE. */
+const OPTIONS = {
+  broker: { type: 'string', value: 'URL' },
+  token: { type: 'string', value: 'JWT' },
+  'dev-login': { type: 'string', value: 'NAME' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  to: { type: 'string', value: 'KEY' },
+  output: { type: 'string', short: 'o', value: 'FILE' },
+  concurrency: { type: 'string', value: 'N' },
+  recursive: { type: 'boolean', short: 'r' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; value?: string }>;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** The dev login broker's limit on a subject's length. */
+const MAX_DEV_LOGIN = 1024;
+
 function usage(message: string): CliError {
   return new CliError('usage', EXIT.usage, message);
 }
 
+/** Parses without refusing anything, so the caller can judge every token itself. Never throws. */
+function lenientParse(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+}
+
+/**
+ * True when the command line asks for `--json`, even if it is otherwise invalid: a usage error is then
+ * printed as a JSON document too.
+ */
+export function wantsJson(argv: readonly string[]): boolean {
+  return lenientParse(argv).tokens.some((t) => t.kind === 'option' && t.name === 'json');
+}
+
+/**
+ * Refuses unknown options, a string option without a value (or with an option in its place: `--to
+ * --json`), and a boolean option given a value, naming the option as typed. Node's own messages for
+ * these are multi-line and quote unevenly.
+ */
+function checkOptions(tokens: ReturnType<typeof lenientParse>['tokens']): void {
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const spec = (OPTIONS as Record<string, (typeof OPTIONS)[OptionName]>)[t.name];
+    if (!spec) throw usage(`unknown option "${t.rawName}"`);
+    if (spec.type === 'boolean') {
+      if (t.value !== undefined) throw usage(`${t.rawName} takes no value (got "${t.rawName}=${t.value}")`);
+      continue;
+    }
+    const needs = `${t.rawName} needs a value: ${t.rawName} ${spec.value}`;
+    if (t.value === undefined || t.value === '') throw usage(needs);
+    // "-" alone is a value (stdout for -o); anything else starting with "-" is an option typed in its place.
+    if (!t.inlineValue && t.value.length > 1 && t.value.startsWith('-')) {
+      throw usage(`${needs} (got the option "${t.value}"; write ${t.rawName}=${t.value} if that is the value)`);
+    }
+  }
+}
+
+function parseConcurrency(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY;
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_CONCURRENCY)) {
+    throw usage(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`);
+  }
+  return n;
+}
+
 /** Parses argv (without node and the script). Throws CliError with exit status 2 on misuse. */
 export function parseInvocation(argv: readonly string[], env: Record<string, string | undefined>): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        broker: { type: 'string' },
-        token: { type: 'string' },
-        'dev-login': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        to: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    throw usage((err as Error).message.split('\n')[0] ?? 'invalid arguments');
-  }
-  const { values, positionals } = parsed;
+  const parsed = lenientParse(argv);
+  checkOptions(parsed.tokens);
+  // After checkOptions, every value has its declared type.
+  const values = parsed.values as { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : true };
+  const { positionals } = parsed;
   const json = values.json === true;
   const quiet = values.quiet === true;
   const settings = cliSettings(env, { broker: values.broker, token: values.token });
   if (!settings.ok) throw usage(settings.problems.map((p) => `${p.variable} ${p.message}`).join('; '));
-  const { brokerUrl, token } = settings.settings;
-  const base = { brokerUrl, json, quiet };
+  const { brokerUrl, brokerUrlFrom, token } = settings.settings;
+  const base = { brokerUrl, brokerUrlFrom, json, quiet };
   if (values.help) return { ...base, command: { name: 'help' }, auth: undefined };
   if (values.version) return { ...base, command: { name: 'version' }, auth: undefined };
 
@@ -86,15 +149,17 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
   if (!COMMANDS.includes(name)) throw usage(`unknown command "${name}"; expected one of: ${COMMANDS.join(', ')}`);
   if (values.to !== undefined && name !== 'upload') throw usage('--to applies to upload only');
   if (values.output !== undefined && name !== 'download') throw usage('-o/--output applies to download only');
+  if (values.concurrency !== undefined && name !== 'upload') throw usage('--concurrency applies to upload only');
+  if (values.recursive !== undefined && name !== 'upload') throw usage('-r/--recursive applies to upload only');
 
   let command: Command;
   switch (name) {
     case 'upload':
-      if (rest.length === 0) throw usage('upload needs at least one file');
+      if (rest.length === 0) throw usage('upload needs at least one file or folder');
       if (values.to !== undefined && rest.length > 1 && !values.to.endsWith('/')) {
         throw usage('with several files, --to must be a folder ending in "/"');
       }
-      command = { name, files: rest, to: values.to };
+      command = { name, files: rest, to: values.to, concurrency: parseConcurrency(values.concurrency) };
       break;
     case 'download':
       if (rest.length !== 1) throw usage('download needs exactly one key');
@@ -111,6 +176,9 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
 
   const dev = values['dev-login'];
   if (values.token !== undefined && dev !== undefined) throw usage('use either --token or --dev-login, not both');
+  if (dev !== undefined && dev.length > MAX_DEV_LOGIN) {
+    throw usage(`--dev-login NAME must be at most ${MAX_DEV_LOGIN} characters (got ${dev.length})`);
+  }
   const auth: Auth | undefined =
     dev !== undefined ? { kind: 'dev', name: dev } : token ? { kind: 'token', token } : undefined;
   if (!auth) throw usage('sign in with --token JWT (or KEYHOLE_TOKEN) or --dev-login NAME');

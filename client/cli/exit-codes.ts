@@ -1,3 +1,4 @@
+import type { BrokerUrlFrom } from '../../server/config/cli-env.js';
 import { BrokerError, InvalidKeyError, isNetworkError, KeyholeClientError, StorageError } from '../index.js';
 
 /** Exit statuses of the `keyhole` command. Stable: scripts may test them. */
@@ -35,11 +36,31 @@ export class CliError extends Error {
   }
 }
 
-/** Maps any error to a code, an exit status and a one-line message. */
-export function classify(err: unknown): CliError {
+/**
+ * Completes "the Keyhole broker at … could not be reached" with where its URL came from, and how to
+ * point the command at another broker (KEYHOLE_BROKER_URL, or --broker).
+ */
+export function brokerHint(message: string, from: BrokerUrlFrom): string {
+  const where =
+    from === 'default'
+      ? 'it is the default; set KEYHOLE_BROKER_URL or pass --broker to use another broker'
+      : from === '--broker'
+        ? 'the URL came from --broker (KEYHOLE_BROKER_URL sets it for every command)'
+        : 'the URL came from KEYHOLE_BROKER_URL';
+  return `${message}; is it running? ${where[0]!.toUpperCase()}${where.slice(1)}`;
+}
+
+/**
+ * Maps any error to a code, an exit status and a one-line message. Given `from` (where the broker URL
+ * came from), an unreachable broker's message says so.
+ */
+export function classify(err: unknown, from?: BrokerUrlFrom): CliError {
   if (err instanceof CliError) return err;
   if (err instanceof BrokerError) {
-    if (err.status === 0) return new CliError(err.code, EXIT.unavailable, err.message, { cause: err });
+    if (err.status === 0) {
+      const message = from ? brokerHint(err.message, from) : err.message;
+      return new CliError(err.code, EXIT.unavailable, message, { cause: err });
+    }
     if (err.status === 401) {
       return new CliError(err.code, EXIT.auth, `the broker rejected your token: ${err.message}`, { cause: err });
     }

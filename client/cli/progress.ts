@@ -3,7 +3,7 @@ import { escapeForTerminal, formatBytes, formatDuration, Rate } from '../format.
 /** One transfer's progress line on a terminal. */
 export interface ProgressLine {
   update(loaded: number, total: number | undefined): void;
-  /** Removes the line (the caller prints the outcome). */
+  /** Removes the line (the caller prints the outcome); a later `update` draws it again. */
   end(): void;
 }
 
@@ -11,12 +11,15 @@ const NONE: ProgressLine = { update() {}, end() {} };
 
 /**
  * A redrawn single-line bar: name, bar, percent, speed, ETA. Drawn at most 10 times a second,
- * only when `enabled` (stderr is a TTY and neither --json nor --quiet was given).
+ * only when `enabled` (stderr is a TTY and neither --json nor --quiet was given). `label` is fixed,
+ * or asked for at each redraw (`3/10 files`).
  */
-export function progressLine(stream: NodeJS.WriteStream, label: string, enabled: boolean): ProgressLine {
+export function progressLine(
+  stream: NodeJS.WriteStream,
+  label: string | (() => string),
+  enabled: boolean,
+): ProgressLine {
   if (!enabled) return NONE;
-  // The label is a key or file name: escaped, so it cannot move the cursor or recolour the terminal.
-  const safe = escapeForTerminal(label);
   const rate = new Rate();
   let last = 0;
   let drawn = false;
@@ -32,6 +35,8 @@ export function progressLine(stream: NodeJS.WriteStream, label: string, enabled:
       const tail = total
         ? ` ${String(Math.floor((loaded / total) * 100)).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  ${speed}  ${eta}`
         : ` ${formatBytes(loaded)}  ${speed}`;
+      // The label is a key or file name: escaped, so it cannot move the cursor or recolour the terminal.
+      const safe = escapeForTerminal(typeof label === 'string' ? label : label());
       const name = safe.length > 30 ? `…${safe.slice(-29)}` : safe;
       // A steady bar width (the tail's length varies as numbers change); 52 fits the longest tail.
       const width = Math.max(10, Math.min(30, columns - name.length - 52));
@@ -42,6 +47,7 @@ export function progressLine(stream: NodeJS.WriteStream, label: string, enabled:
     },
     end() {
       if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
     },
   };
 }

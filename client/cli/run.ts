@@ -1,26 +1,22 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { brokerCredentials, createStorage, type Storage } from '../index.js';
 import { escapeForTerminal, formatBytes, terminalSafeJson } from '../format.js';
-import { fullKey } from '../keys.js';
-import { parseInvocation, USAGE, type Auth, type Invocation } from './args.js';
+import type { BrokerUrlFrom } from '../../server/config/cli-env.js';
+import { parseInvocation, USAGE, wantsJson, type Invocation } from './args.js';
 import { LocalWriteError, writeFileAtomically } from './atomic-file.js';
-import { classify, CliError, EXIT } from './exit-codes.js';
+import { brokerHint, classify, CliError, EXIT } from './exit-codes.js';
+import { print, say, showsProgress, type Io } from './io.js';
+import { localFileError } from './local-errors.js';
 import { progressLine } from './progress.js';
+import { planUpload, type Collision } from './upload-plan.js';
+import { uploadFiles, type Uploaded } from './upload.js';
 
-/** Where the CLI reads and writes; tests pass their own. */
-export interface Io {
-  readonly stdout: NodeJS.WriteStream | Writable;
-  readonly stderr: NodeJS.WriteStream | Writable;
-  readonly env: Record<string, string | undefined>;
-  /** Aborted on Ctrl-C. */
-  readonly signal: AbortSignal;
-}
+export type { Io } from './io.js';
 
-async function devToken(brokerUrl: string, name: string): Promise<string> {
+async function devToken(brokerUrl: string, from: BrokerUrlFrom, name: string): Promise<string> {
   let res: Response;
   try {
     res = await fetch(new URL('v1/dev/token', brokerUrl.endsWith('/') ? brokerUrl : brokerUrl + '/'), {
@@ -29,14 +25,8 @@ async function devToken(brokerUrl: string, name: string): Promise<string> {
       body: JSON.stringify({ sub: name }),
     });
   } catch (cause) {
-    throw new CliError(
-      'broker_unreachable',
-      EXIT.unavailable,
-      `the Keyhole broker at ${brokerUrl} could not be reached`,
-      {
-        cause,
-      },
-    );
+    const message = brokerHint(`the Keyhole broker at ${brokerUrl} could not be reached`, from);
+    throw new CliError('broker_unreachable', EXIT.unavailable, message, { cause });
   }
   const body = (await res.json().catch(() => ({}))) as { token?: string; error?: { code?: string; message?: string } };
   if (res.status === 404) {
@@ -56,113 +46,26 @@ async function devToken(brokerUrl: string, name: string): Promise<string> {
   return body.token;
 }
 
-async function storageFor(brokerUrl: string, auth: Auth): Promise<Storage> {
+async function storageFor({ brokerUrl, brokerUrlFrom, auth }: Invocation): Promise<Storage> {
+  if (!auth) throw new Error('no sign-in');
   // Sign in first, so a refused or impossible dev login is reported as such, not as a broker outage.
-  let token = auth.kind === 'token' ? auth.token : await devToken(brokerUrl, auth.name);
+  let token = auth.kind === 'token' ? auth.token : await devToken(brokerUrl, brokerUrlFrom, auth.name);
   const credentials = brokerCredentials({
     brokerUrl,
     getToken: async ({ forceRefresh }) => {
       // A fixed token cannot be renewed: a 401 goes straight back to the user.
-      if (auth.kind === 'dev' && forceRefresh) token = await devToken(brokerUrl, auth.name);
+      if (auth.kind === 'dev' && forceRefresh) token = await devToken(brokerUrl, brokerUrlFrom, auth.name);
       return token;
     },
   });
   return createStorage({ credentials });
 }
 
-function localFileError(path: string, err: unknown, doing: string): CliError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'error';
-  return new CliError('local_file', EXIT.localFile, `cannot ${doing} "${path}": ${code}`, { cause: err });
-}
-
-/** Writes text the CLI composed itself (usage, version, JSON from `terminalSafeJson`) as it is. */
-function print(stream: Io['stdout'], text: string): void {
-  stream.write(text.endsWith('\n') ? text : text + '\n');
-}
-
-/**
- * Writes one human-readable line. The whole line goes through `escapeForTerminal`, because keys, file
- * names, the broker URL and broker or S3 messages end up in it: none of their control, C1 or bidi
- * characters reach the terminal, and the line stays one line.
- */
-function say(stream: Io['stdout'], line: string): void {
-  stream.write(escapeForTerminal(line) + '\n');
-}
-
-interface Uploaded {
-  readonly file: string;
-  readonly key: string;
-  readonly fullKey: string;
-  readonly bucket: string;
-  readonly size: number;
-}
-
-async function upload(storage: Storage, inv: Invocation, io: Io, files: readonly string[], to: string | undefined) {
-  // Check every file first, so a typo fails before anything is sent.
-  const sizes: number[] = [];
-  for (const file of files) {
-    let info;
-    try {
-      info = await stat(file);
-    } catch (err) {
-      throw localFileError(file, err, 'read');
-    }
-    if (!info.isFile()) throw new CliError('local_file', EXIT.localFile, `"${file}" is not a regular file`);
-    sizes.push(info.size);
-  }
-  const keys = files.map((file) => (to === undefined ? basename(file) : to.endsWith('/') ? to + basename(file) : to));
-  // Keys too, relative to an empty prefix (the grant is not known yet): a control character in a file
-  // name or in --to is refused before anything is sent. The grant's prefix is checked again on upload.
-  for (const [i, key] of keys.entries()) {
-    try {
-      fullKey('', key);
-    } catch (err) {
-      throw Object.assign(err as Error, { uploaded: [], file: files[i] });
-    }
-  }
-  const showProgress = !inv.json && !inv.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true;
-  const done: Uploaded[] = [];
-  for (const [i, file] of files.entries()) {
-    const key = keys[i]!;
-    const line = progressLine(io.stderr as NodeJS.WriteStream, key, showProgress);
-    const size = sizes[i]!;
-    // Small files are read whole (one PUT); larger ones stream, in parts, from disk.
-    let body;
-    try {
-      body = size <= 5 * 1024 * 1024 ? await readFile(file) : createReadStream(file);
-    } catch (err) {
-      throw localFileError(file, err, 'read');
-    }
-    try {
-      const result = await storage.upload(key, body, {
-        signal: io.signal,
-        onProgress: (p) => line.update(p.loaded, p.total ?? size),
-      });
-      line.end();
-      done.push({ file, key, fullKey: result.fullKey, bucket: result.bucket, size });
-      if (!inv.json) say(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
-    } catch (err) {
-      line.end();
-      const failure = classify(err);
-      // Nothing is resumed: lib-storage aborted the multipart upload; say which file and why.
-      const message =
-        failure.code === 'aborted'
-          ? `upload of ${file} was interrupted and aborted; nothing was kept`
-          : `upload of ${file} failed and was aborted: ${failure.message}`;
-      throw Object.assign(new CliError(failure.code, failure.exitCode, message, { cause: err }), {
-        uploaded: done,
-        file,
-      });
-    }
-  }
-  return { uploaded: done };
-}
-
 async function download(storage: Storage, inv: Invocation, io: Io, key: string, output: string | undefined) {
   const target = output ?? basename(key);
   const result = await storage.download(key, { as: 'stream', signal: io.signal });
   const total = result.contentLength;
-  const showProgress = !inv.json && !inv.quiet && target !== '-' && (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const showProgress = showsProgress(io, inv) && target !== '-';
   const line = progressLine(io.stderr as NodeJS.WriteStream, key, showProgress);
   let loaded = 0;
   const source = Readable.fromWeb(result.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -213,9 +116,8 @@ async function remove(storage: Storage, inv: Invocation, io: Io, key: string) {
   try {
     await storage.head(key);
   } catch (err) {
-    const failure = classify(err);
     // Without read access the check is impossible: delete anyway and let S3 decide.
-    if (failure.code !== 'access_denied') throw failure;
+    if (classify(err).code !== 'access_denied') throw err;
   }
   await storage.delete(key);
   if (!inv.json) say(io.stdout, `deleted ${key}`);
@@ -252,11 +154,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       print(io.stdout, inv.json ? terminalSafeJson({ version: await version() }) : escapeForTerminal(await version()));
       return EXIT.ok;
     }
-    const storage = await storageFor(inv.brokerUrl, inv.auth!);
+    // An upload's files and keys are checked before signing in: nothing is sent for a typo or a collision.
+    const plan = command.name === 'upload' ? await planUpload(command.files, command.to) : undefined;
+    const storage = await storageFor(inv);
     let out: unknown;
     switch (command.name) {
       case 'upload':
-        out = await upload(storage, inv, io, command.files, command.to);
+        out = await uploadFiles(storage, plan!, { ...inv, concurrency: command.concurrency }, io);
         break;
       case 'download':
         out = await download(storage, inv, io, command.key, command.output);
@@ -271,15 +175,17 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (inv.json && !(command.name === 'download' && command.output === '-')) print(io.stdout, terminalSafeJson(out));
     return EXIT.ok;
   } catch (err) {
-    const failure = classify(err);
+    const failure = classify(err, inv?.brokerUrlFrom);
     const exitCode = io.signal.aborted ? EXIT.interrupted : failure.exitCode;
-    const extra = err as { uploaded?: Uploaded[]; file?: string };
-    if (inv?.json) {
+    const extra = err as { uploaded?: Uploaded[]; file?: string; collisions?: Collision[] };
+    // A usage error comes before the invocation is known: --json is then looked for on its own.
+    if (inv?.json ?? wantsJson(argv)) {
       print(
         io.stdout,
         terminalSafeJson({
           error: { code: failure.code, message: failure.message, exitCode },
           ...(extra.uploaded ? { uploaded: extra.uploaded, failedFile: extra.file } : {}),
+          ...(extra.collisions ? { collisions: extra.collisions } : {}),
         }),
       );
     } else {

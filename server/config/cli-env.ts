@@ -4,8 +4,12 @@
 import { DEFAULT_BROKER_URL, isHttpUrl } from './formats.js';
 import type { ConfigProblem } from './problems.js';
 
+/** Where the broker URL came from: the flag, the variable, or neither. */
+export type BrokerUrlFrom = '--broker' | 'KEYHOLE_BROKER_URL' | 'default';
+
 export interface CliSettings {
   readonly brokerUrl: string;
+  readonly brokerUrlFrom: BrokerUrlFrom;
   /** `--token`, else `KEYHOLE_TOKEN`; undefined when neither is set (or empty). */
   readonly token: string | undefined;
 }
@@ -15,7 +19,7 @@ export function cliSettings(
   env: Readonly<Record<string, string | undefined>>,
   flags: { readonly broker?: string | undefined; readonly token?: string | undefined },
 ): { readonly ok: true; readonly settings: CliSettings } | { readonly ok: false; readonly problems: ConfigProblem[] } {
-  const [brokerUrl, source] =
+  const [brokerUrl, source]: [string, BrokerUrlFrom] =
     flags.broker !== undefined
       ? [flags.broker, '--broker']
       : env.KEYHOLE_BROKER_URL
@@ -29,5 +33,8 @@ export function cliSettings(
       ],
     };
   }
-  return { ok: true, settings: { brokerUrl, token: (flags.token ?? env.KEYHOLE_TOKEN) || undefined } };
+  return {
+    ok: true,
+    settings: { brokerUrl, brokerUrlFrom: source, token: (flags.token ?? env.KEYHOLE_TOKEN) || undefined },
+  };
 }

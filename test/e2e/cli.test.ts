@@ -1,6 +1,5 @@
 // The `keyhole` CLI against a real broker and the local RGW: the round trip as a user runs it
 // (separate processes, real exit statuses, --json documents), plus failures and interruption.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   lstatSync,
@@ -15,16 +14,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../client/cli/run.js';
 import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
+import { runKeyhole, type CliResult } from '../helpers/cli.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 
-const MAIN = fileURLToPath(new URL('../../client/cli/main.ts', import.meta.url));
-// The tsx loader by absolute URL: the CLI runs in a scratch directory, outside the repository.
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const MiB = 1024 * 1024;
 const s3 = ownerS3();
 const { bucket } = stack();
@@ -48,34 +44,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI as its own process, stdout and stderr piped (not a TTY). */
-function keyhole(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', TSX, MAIN, ...args],
-      {
-        cwd: dir,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-        encoding: 'buffer',
-        maxBuffer: 64 * MiB,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({
-          code: typeof code === 'number' ? code : 1,
-          stdout: stdout.toString('latin1'),
-          stderr: stderr.toString(),
-        });
-      },
-    );
-  });
+/** Runs the CLI as its own process in the scratch directory, stdout and stderr piped (not a TTY). */
+function keyhole(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runKeyhole(dir, args, env);
 }
 
 /** Collects what the CLI writes; `isTTY` makes it draw progress. */
@@ -181,7 +152,7 @@ describe('keyhole CLI', () => {
     });
   });
 
-  test('an upload S3 refuses exits 4, names the file, and leaves no object or open upload', async () => {
+  test('an upload a read-only grant refuses exits 4, says write is not allowed, and leaves no object or open upload', async () => {
     const readOnly = await startBroker({
       grants: [{ bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'list'] }] }],
     });
@@ -193,7 +164,7 @@ describe('keyhole CLI', () => {
         error: {
           code: 'access_denied',
           message:
-            'upload of video.bin failed and was aborted: access denied: upload "video.bin" is outside your grant',
+            'upload of video.bin failed and was aborted: access denied: your grant does not allow write (upload "video.bin"; it allows read, list)',
           exitCode: 4,
         },
         uploaded: [],
@@ -265,7 +236,7 @@ describe('keyhole CLI', () => {
       [
         ['upload', '/nonexistent/file', '--dev-login', 'x', '--broker', broker.url],
         7,
-        'keyhole: cannot read "/nonexistent/file": ENOENT\n',
+        'keyhole: cannot read "/nonexistent/file": file not found\n',
       ],
       [
         ['ls', '--token', 'not-a-jwt', '--broker', broker.url],
@@ -286,14 +257,15 @@ describe('keyhole CLI', () => {
     expect(JSON.parse(down.stdout)).toEqual({
       error: {
         code: 'broker_unreachable',
-        message: 'the Keyhole broker at http://127.0.0.1:9 could not be reached',
+        message:
+          'the Keyhole broker at http://127.0.0.1:9 could not be reached; is it running? The URL came from --broker (KEYHOLE_BROKER_URL sets it for every command)',
         exitCode: 6,
       },
     });
 
     const help = await keyhole(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('keyhole upload <files...> [--to KEY]');
+    expect(help.stdout).toContain('keyhole upload <paths...> [--to KEY]');
   });
 });
 

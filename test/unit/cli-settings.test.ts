@@ -18,7 +18,10 @@ function usageError(argv: string[], env: Record<string, string>): string {
 
 describe('cliSettings', () => {
   it('defaults to the broker npm start runs, on the broker’s own default host and port', () => {
-    expect(cliSettings({}, {})).toEqual({ ok: true, settings: { brokerUrl: DEFAULT_BROKER_URL, token: undefined } });
+    expect(cliSettings({}, {})).toEqual({
+      ok: true,
+      settings: { brokerUrl: DEFAULT_BROKER_URL, brokerUrlFrom: 'default', token: undefined },
+    });
     const server = loadConfig({
       KEYHOLE_DEV_LOGIN: '1',
       KEYHOLE_BUCKET: 'b-1',
@@ -33,15 +36,15 @@ describe('cliSettings', () => {
     const env = { KEYHOLE_BROKER_URL: 'https://env.example', KEYHOLE_TOKEN: 'env-token' };
     expect(cliSettings(env, {})).toEqual({
       ok: true,
-      settings: { brokerUrl: 'https://env.example', token: 'env-token' },
+      settings: { brokerUrl: 'https://env.example', brokerUrlFrom: 'KEYHOLE_BROKER_URL', token: 'env-token' },
     });
     expect(cliSettings(env, { broker: 'http://flag.example:1', token: 'flag-token' })).toEqual({
       ok: true,
-      settings: { brokerUrl: 'http://flag.example:1', token: 'flag-token' },
+      settings: { brokerUrl: 'http://flag.example:1', brokerUrlFrom: '--broker', token: 'flag-token' },
     });
     expect(cliSettings({ KEYHOLE_BROKER_URL: '', KEYHOLE_TOKEN: '' }, {})).toEqual({
       ok: true,
-      settings: { brokerUrl: DEFAULT_BROKER_URL, token: undefined },
+      settings: { brokerUrl: DEFAULT_BROKER_URL, brokerUrlFrom: 'default', token: undefined },
     });
   });
 
@@ -59,7 +62,11 @@ describe('cliSettings', () => {
 describe('parseInvocation uses them', () => {
   it('takes the broker URL and token from the environment', () => {
     const inv = parseInvocation(['ls'], { KEYHOLE_BROKER_URL: 'https://auth.example.com', KEYHOLE_TOKEN: 'jwt' });
-    expect(inv).toMatchObject({ brokerUrl: 'https://auth.example.com', auth: { kind: 'token', token: 'jwt' } });
+    expect(inv).toMatchObject({
+      brokerUrl: 'https://auth.example.com',
+      brokerUrlFrom: 'KEYHOLE_BROKER_URL',
+      auth: { kind: 'token', token: 'jwt' },
+    });
   });
 
   it('reports a bad URL as a usage error naming the flag or the variable', () => {

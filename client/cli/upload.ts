@@ -1,0 +1,184 @@
+// `keyhole upload`: sends a plan's files, several at once, and stops at the first failure.
+import { open } from 'node:fs/promises';
+import type { BrokerUrlFrom } from '../../server/config/cli-env.js';
+import type { Storage } from '../index.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { partSizeFor } from '../storage-upload.js';
+import { classify, CliError, EXIT } from './exit-codes.js';
+import { say, showsProgress, type Io } from './io.js';
+import { localFileError } from './local-errors.js';
+import { progressLine } from './progress.js';
+import type { SkippedEntry, UploadPlan } from './upload-plan.js';
+
+/** One file sent, as `--json` reports it. */
+export interface Uploaded {
+  readonly file: string;
+  readonly key: string;
+  readonly fullKey: string;
+  readonly bucket: string;
+  readonly size: number;
+}
+
+export interface UploadSettings {
+  /** Files in flight at once. */
+  readonly concurrency: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  /** Where the broker URL came from, said if the broker cannot be reached. */
+  readonly brokerUrlFrom: BrokerUrlFrom;
+}
+
+/** Files up to this size are read whole and sent in one PUT; larger ones stream from disk, in parts. */
+const WHOLE_FILE_BYTES = 5 * 1024 * 1024;
+/** Multipart parts in flight across all files, at most (but always one per file). */
+const PARTS_IN_FLIGHT = 16;
+
+/** Parts in flight per file: 4 (the client's default) for up to 4 files at once, fewer beyond. */
+export function partsPerFile(concurrency: number): number {
+  return Math.min(4, Math.max(1, Math.floor(PARTS_IN_FLIGHT / concurrency)));
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The summary line: `uploaded 3 files (21 MiB) in 2 s; skipped 1 (symbolic links and special files)`. */
+export function summaryLine(files: number, bytes: number, seconds: number, skipped: number): string {
+  const skip = skipped > 0 ? `; skipped ${skipped} (symbolic links and special files)` : '';
+  return `uploaded ${plural(files, 'file')} (${formatBytes(bytes)}) in ${formatDuration(seconds)}${skip}`;
+}
+
+/** Opens first, so a file that cannot be read is a `local_file` error, not an S3 one. */
+async function bodyOf(file: string, size: number) {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    if (size > WHOLE_FILE_BYTES) return handle.createReadStream();
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    await handle?.close().catch(() => {});
+    throw localFileError(file, err, 'read');
+  }
+}
+
+/**
+ * Uploads every file of `plan`, `concurrency` at a time, each to its key; prints a line per file and,
+ * for several files or a folder, a summary. At the first failure (or Ctrl-C) no further file is
+ * started and those in flight are aborted (a multipart upload is aborted on S3); the error names the
+ * file and carries `uploaded` (what was sent, in plan order) and `file`.
+ */
+export async function uploadFiles(
+  storage: Storage,
+  plan: UploadPlan,
+  settings: UploadSettings,
+  io: Io,
+): Promise<{ uploaded: Uploaded[]; skipped?: readonly SkippedEntry[] }> {
+  const { files, skipped } = plan;
+  const n = files.length;
+  if (!settings.json) for (const s of skipped) say(io.stderr, `keyhole: skipped ${s.file} (${s.reason})`);
+  const started = performance.now();
+  const results: (Uploaded | undefined)[] = new Array(n);
+  const loaded = new Array<number>(n).fill(0);
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  let completed = 0;
+  const inFlight = new Set<number>();
+  let failure: { index: number; error: unknown; inFlight: number[] } | undefined;
+
+  // Stops the other files at the first failure; Ctrl-C stops them all.
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  io.signal.addEventListener('abort', interrupt);
+  if (io.signal.aborted) stop.abort();
+
+  const line = progressLine(
+    io.stderr as NodeJS.WriteStream,
+    n === 1 ? files[0]!.key : () => `${completed}/${n} files`,
+    showsProgress(io, settings),
+  );
+  const draw = () =>
+    line.update(
+      loaded.reduce((a, b) => a + b, 0),
+      totalBytes,
+    );
+  const queueSize = partsPerFile(settings.concurrency);
+
+  async function send(i: number): Promise<void> {
+    const { file, key, size } = files[i]!;
+    const body = await bodyOf(file, size);
+    const result = await storage.upload(key, body, {
+      signal: stop.signal,
+      queueSize,
+      partSizeBytes: partSizeFor(size),
+      onProgress: (p) => {
+        loaded[i] = p.loaded;
+        draw();
+      },
+    });
+    loaded[i] = size;
+    completed++;
+    results[i] = { file, key, fullKey: result.fullKey, bucket: result.bucket, size };
+    if (!settings.json) {
+      line.end();
+      say(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
+    }
+    draw();
+  }
+
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (!stop.signal.aborted && next < n) {
+      const i = next++;
+      inFlight.add(i);
+      try {
+        await send(i);
+      } catch (error) {
+        // The first failure is the cause; the files it stopped fail after it, as aborted.
+        failure ??= { index: i, error, inFlight: [...inFlight] };
+        stop.abort();
+      } finally {
+        inFlight.delete(i);
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(settings.concurrency, n) }, worker));
+  } finally {
+    line.end();
+    io.signal.removeEventListener('abort', interrupt);
+  }
+
+  const uploaded = results.filter((r): r is Uploaded => r !== undefined);
+  const tally = n > 1 ? `; ${uploaded.length} of ${n} files uploaded` : '';
+  if (failure || uploaded.length < n) {
+    const cause = failure?.error;
+    const classified = cause === undefined ? undefined : classify(cause, settings.brokerUrlFrom);
+    const file = files[failure?.index ?? uploaded.length]!.file;
+    if (io.signal.aborted || classified === undefined || classified.code === 'aborted') {
+      const names = (failure?.inFlight ?? []).map((i) => files[i]!.file);
+      const what =
+        names.length === 1
+          ? `upload of ${names[0]} was interrupted and aborted; nothing was kept`
+          : names.length > 1
+            ? `upload was interrupted; ${names.join(', ')} were aborted and nothing of them was kept`
+            : 'upload was interrupted';
+      throw Object.assign(new CliError('aborted', EXIT.interrupted, what + tally, { cause }), { uploaded, file });
+    }
+    // Nothing is resumed: lib-storage aborted the multipart upload; say which file and why.
+    const message =
+      classified.code === 'local_file'
+        ? classified.message
+        : `upload of ${file} failed and was aborted: ${classified.message}`;
+    throw Object.assign(new CliError(classified.code, classified.exitCode, message + tally, { cause }), {
+      uploaded,
+      file,
+    });
+  }
+  if (!settings.json && (n !== 1 || plan.hasFolder)) {
+    say(io.stdout, summaryLine(n, totalBytes, (performance.now() - started) / 1000, skipped.length));
+  }
+  return skipped.length > 0 ? { uploaded, skipped } : { uploaded };
+}
