@@ -124,17 +124,28 @@ async function saveFile(signedIn: SignedIn, key: string): Promise<void> {
   offerDownload(body, key, contentType);
 }
 
+/** "no such file" for a key that does not exist, named in full as it was typed. */
+function noSuchFile(key: string, s3Code: string | undefined, status: number | undefined, cause: unknown): StorageError {
+  return new StorageError('not_found', `no such file "${key}"`, s3Code, status, { cause });
+}
+
 /**
  * Downloads any key in the bucket, given in full. A key under the user's prefix goes through the
- * storage object; any other is sent to S3 as is, so S3 itself says no outside the grant.
+ * storage object; any other is sent to S3 as is, so S3 itself says no outside the grant. A key that
+ * does not exist is reported as "no such file", with the key as typed.
  */
 export async function openByKey(signedIn: SignedIn, feedback: Feedback, key: string): Promise<void> {
   if (!key) return;
   feedback.clear();
   try {
     const { prefix } = signedIn.grant;
-    if (key.startsWith(prefix)) await saveFile(signedIn, key.slice(prefix.length));
-    else await saveOutsidePrefix(signedIn, key);
+    if (key.startsWith(prefix)) {
+      await saveFile(signedIn, key.slice(prefix.length)).catch((err: unknown) => {
+        throw err instanceof StorageError && err.code === 'not_found'
+          ? noSuchFile(key, err.s3Code, err.status, err)
+          : err;
+      });
+    } else await saveOutsidePrefix(signedIn, key);
   } catch (err) {
     feedback.report(err);
   }
@@ -158,7 +169,9 @@ async function saveOutsidePrefix(signedIn: SignedIn, key: string): Promise<void>
         },
       );
     }
-    throw new StorageError('s3_error', `download of "${key}" failed`, (err as Error).name, status, { cause: err });
+    const name = (err as Error).name;
+    if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') throw noSuchFile(key, name, status, err);
+    throw new StorageError('s3_error', `download of "${key}" failed`, name, status, { cause: err });
   }
   const bytes = await (out.Body as unknown as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
   offerDownload(bytes, key, out.ContentType);

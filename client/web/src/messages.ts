@@ -54,7 +54,8 @@ export function describe(err: unknown, context: { prefix?: string } = {}): Messa
       case 'aborted':
         return { kind: 'cancelled', text: 'Cancelled.' };
       case 'not_found':
-        return { kind: 'error', text: `Not found: ${err.message}.` };
+        // "No such file "a/b.txt"." from Open by key; '"b.txt" does not exist.' from the storage object.
+        return { kind: 'error', text: `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.` };
       default:
         if (isNetworkError(err)) {
           return {

@@ -62,3 +62,64 @@ export function sumParts(onTotal: (bytes: number) => void): (part: number, loade
     onTotal(sum);
   };
 }
+
+/**
+ * What a row shows while its upload is still running: every byte may have been sent while S3 has
+ * not yet answered (or the multipart upload is being completed), so it never says 100% before the
+ * file is stored. At that point it shows 99% and "finishing…"; the bar shows the same number.
+ */
+export function whileSending(progress: ProgressText): ProgressText {
+  return progress.percent < 100 ? progress : { ...progress, percent: 99, eta: 'finishing…' };
+}
+
+/** One upload of the queue, as the overall line counts it. */
+export interface QueueItem {
+  readonly size: number;
+  /** Bytes sent so far (the size once stored). */
+  readonly loaded: number;
+  readonly state: 'uploading' | 'done' | 'failed' | 'cancelled';
+}
+
+/** The queue's overall line. */
+export interface QueueSummary {
+  /** Whole percent of the bytes of running and stored uploads; 99 at most while any runs. */
+  readonly percent: number;
+  readonly running: number;
+  readonly done: number;
+  /** Failed and cancelled uploads: finished, but not stored. */
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly text: string;
+}
+
+const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
+
+/**
+ * The overall progress of the uploads in `items`: failed and cancelled uploads count as finished
+ * but add no bytes, so the percentage is that of what will be stored.
+ */
+export function summarize(items: readonly QueueItem[]): QueueSummary {
+  let size = 0;
+  let loaded = 0;
+  const count = { uploading: 0, done: 0, failed: 0, cancelled: 0 };
+  for (const item of items) {
+    count[item.state]++;
+    if (item.state === 'uploading' || item.state === 'done') {
+      size += item.size;
+      loaded += item.state === 'done' ? item.size : Math.min(item.loaded, item.size);
+    }
+  }
+  const running = count.uploading;
+  const whole = size > 0 ? Math.floor((loaded / size) * 100) : 100;
+  const percent = running > 0 ? Math.min(whole, 99) : whole;
+  const notStored = [
+    ...(count.failed ? [`${count.failed} failed`] : []),
+    ...(count.cancelled ? [`${count.cancelled} cancelled`] : []),
+  ];
+  const text =
+    running > 0
+      ? `Uploading ${files(running)}: ${count.done} of ${count.done + running} done, ${percent}% ` +
+        `(${formatBytes(loaded)} of ${formatBytes(size)})${notStored.length ? `; ${notStored.join(', ')}` : ''}`
+      : [`${files(count.done)} uploaded`, ...notStored].join(', ');
+  return { percent, running, done: count.done, failed: count.failed, cancelled: count.cancelled, text };
+}

@@ -1,8 +1,19 @@
-// The upload queue: one row per file with a progress bar, speed, time left and a Cancel button.
-// Every file starts at once; the SDK's own queue limits how many parts go out together.
+// The upload queue: one row per file with a progress bar, speed, time left and a Cancel button,
+// under one overall line (files, percent, bytes) with "Clear finished". Every file starts at once;
+// the SDK's own queue limits how many parts go out together. Stored files shrink to one line, and
+// all but the latest few fold into a closed "more finished uploads" group, so a batch of 50 does
+// not push "Your files" off the screen. A bar always shows the number written beside it.
 import { formatBytes } from '../../format.js';
 import { describe, type Message } from './messages.js';
-import { createProgress, INITIAL_PROGRESS, sumParts, type ProgressText } from './progress.js';
+import {
+  createProgress,
+  INITIAL_PROGRESS,
+  summarize,
+  sumParts,
+  whileSending,
+  type ProgressText,
+  type QueueItem,
+} from './progress.js';
 import type { SignedIn } from './session.js';
 import { h } from './view.js';
 
@@ -18,25 +29,123 @@ export interface UploadsOptions {
 
 /** The upload list and how to add files to it. */
 export interface Uploads {
-  /** The `<ul>` of upload rows, newest first. */
+  /** The overall line, the `<ul>` of upload rows (newest first) and the older finished ones. */
   readonly element: HTMLElement;
   /** Starts uploading each file, each with its own row. */
   add(files: readonly File[]): void;
 }
 
+/** Stored uploads that stay in the list (one line each); older ones fold into a closed group. */
+export const FINISHED_SHOWN = 5;
+
+/** One row of the queue and what the overall line counts of it. */
+interface Entry {
+  readonly row: Row;
+  item: QueueItem;
+}
+
+/** Sets a bar and its label from one number, so they cannot disagree. */
+function setBar(bar: HTMLElement, fill: HTMLElement, label: HTMLElement | undefined, percent: number): void {
+  fill.style.width = `${percent}%`;
+  bar.setAttribute('aria-valuenow', String(percent));
+  if (label) label.textContent = `${percent}%`;
+}
+
 /** Creates the upload list for one sign-in. */
 export function createUploads(options: UploadsOptions): Uploads {
-  const element = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
+  const list = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
+  const olderList = h('ul', { class: 'uploads', 'aria-label': 'Older finished uploads' });
+  const olderCount = h('span', {}, '');
+  const older = h(
+    'details',
+    { class: 'older-uploads', 'data-testid': 'older-uploads', hidden: true },
+    h('summary', {}, olderCount),
+    olderList,
+  );
+  const fill = h('div', { class: 'fill' });
+  const bar = h(
+    'div',
+    {
+      class: 'bar',
+      role: 'progressbar',
+      'aria-valuemin': 0,
+      'aria-valuemax': 100,
+      'aria-valuenow': 0,
+      'aria-label': 'Overall upload progress',
+    },
+    fill,
+  );
+  const text = h('span', { class: 'summary-text', 'data-testid': 'upload-summary-text' }, '');
+  const clear = h('button', { type: 'button', class: 'ghost small', disabled: true }, 'Clear finished');
+  const summary = h(
+    'div',
+    { class: 'upload-summary', 'data-testid': 'upload-summary', 'data-state': 'idle', hidden: true },
+    h('div', { class: 'row' }, text, clear),
+    bar,
+  );
+  const element = h('div', { class: 'upload-queue' }, summary, list, older);
+  const entries: Entry[] = [];
+
+  const redraw = () => {
+    if (entries.length === 0) {
+      summary.hidden = true;
+      older.hidden = true;
+      return;
+    }
+    const overall = summarize(entries.map((e) => e.item));
+    summary.hidden = false;
+    summary.dataset.state = overall.running > 0 ? 'uploading' : 'done';
+    text.textContent = overall.text;
+    setBar(bar, fill, undefined, overall.percent);
+    clear.disabled = overall.running === entries.length;
+    // The latest stored rows stay; older ones move to the closed group, newest first.
+    const stored = entries.filter((e) => e.item.state === 'done');
+    const fold = stored.slice(0, Math.max(0, stored.length - FINISHED_SHOWN));
+    for (const e of [...fold].reverse()) if (e.row.element.parentElement !== olderList) olderList.append(e.row.element);
+    olderCount.textContent = `${fold.length} more finished upload${fold.length === 1 ? '' : 's'}`;
+    older.hidden = fold.length === 0;
+  };
+  // Progress events come many times a second per file: the overall line is redrawn once a frame.
+  const redrawSoon = onceAFrame(() => redraw());
+
+  clear.addEventListener('click', () => {
+    for (const e of entries.filter((x) => x.item.state !== 'uploading')) {
+      e.row.element.remove();
+      entries.splice(entries.indexOf(e), 1);
+    }
+    redraw();
+  });
+
   return {
     element,
     add(files) {
       for (const file of files) {
-        void uploadOne(options, file, element).then((stored) => {
+        const entry: Entry = { row: uploadRow(file), item: { size: file.size, loaded: 0, state: 'uploading' } };
+        entries.push(entry);
+        list.prepend(entry.row.element);
+        const track: Track = {
+          progress: (loaded) => {
+            entry.item = { ...entry.item, loaded };
+            redrawSoon(0);
+          },
+          end: (state) => {
+            entry.item = { ...entry.item, state, loaded: state === 'done' ? file.size : entry.item.loaded };
+            redrawSoon.flush(0);
+          },
+        };
+        void uploadOne(options, file, entry.row, track).then((stored) => {
           if (stored && !options.signedIn.closed.aborted) options.onStored();
         });
       }
+      redraw();
     },
   };
+}
+
+/** How one upload tells the queue about itself. */
+interface Track {
+  progress(loaded: number): void;
+  end(state: 'done' | 'failed' | 'cancelled'): void;
 }
 
 /** The parts of one upload row that change. */
@@ -89,9 +198,7 @@ function uploadRow(file: File): Row {
 }
 
 function showProgress(row: Row, progress: ProgressText): void {
-  row.fill.style.width = `${progress.percent}%`;
-  row.bar.setAttribute('aria-valuenow', String(progress.percent));
-  row.percent.textContent = `${progress.percent}%`;
+  setBar(row.bar, row.fill, row.percent, progress.percent);
   row.speed.textContent = progress.speed;
   row.eta.textContent = progress.eta;
 }
@@ -141,11 +248,10 @@ export function onceAFrame(draw: (value: number) => void): ((value: number) => v
 }
 
 /** Uploads one file with its own progress row; resolves true when it was stored. */
-async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement): Promise<boolean> {
+async function uploadOne(options: UploadsOptions, file: File, row: Row, track: Track): Promise<boolean> {
   const { signedIn } = options;
   const key = signedIn.grant.prefix + file.name;
   const controller = new AbortController();
-  const row = uploadRow(file);
   row.cancel.addEventListener('click', () => {
     row.cancel.disabled = true;
     row.element.dataset.state = 'cancelling';
@@ -153,12 +259,15 @@ async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement)
     controller.abort();
     signedIn.xhr.abortSending(key);
   });
-  list.prepend(row.element);
   // Signing out stops the upload like Cancel does, minus the row's "Cancelling…".
   const stop = () => controller.abort();
   signedIn.closed.addEventListener('abort', stop, { once: true });
   const progress = createProgress(file.size);
-  const show = onceAFrame((bytes: number) => showProgress(row, progress.update(bytes)));
+  const show = onceAFrame((bytes: number) => {
+    const shown = progress.update(bytes);
+    showProgress(row, whileSending(shown));
+    track.progress(shown.loaded);
+  });
   const unwatch = signedIn.xhr.watch(key, sumParts(show));
   try {
     await signedIn.storage.upload(file.name, file, {
@@ -168,12 +277,15 @@ async function uploadOne(options: UploadsOptions, file: File, list: HTMLElement)
     });
     show.flush(file.size);
     row.element.dataset.state = 'done';
+    setBar(row.bar, row.fill, row.percent, 100);
     row.eta.textContent = progress.doneText();
     row.cancel.remove();
+    track.end('done');
     return true;
   } catch (err) {
     const message = describe(err, { prefix: signedIn.grant.prefix });
     showFailure(row, message);
+    track.end(message.kind === 'cancelled' ? 'cancelled' : 'failed');
     if (message.kind !== 'cancelled') options.show(message);
     return false;
   } finally {
