@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/aws/**', 'test/stack/**', 'node_modules/**'],
-    globalSetup: ['test/setup/local-stack.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/local-stack.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: more workers only contend with RGW for CPU.

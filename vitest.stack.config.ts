@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/stack/**/*.test.ts'],
-    globalSetup: ['test/setup/local-stack.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/local-stack.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
     fileParallelism: false,
