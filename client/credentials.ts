@@ -4,6 +4,7 @@ import { localExpiry } from './clock-skew.js';
 import { brokerSettings } from './credentials-options.js';
 import type { Access } from './protocol/access.js';
 import type { CredentialsResponse } from './protocol/credentials.js';
+import { confirmUpload, type UploadVerdict } from './upload-confirm.js';
 
 /** `T` with every property and array read-only, all the way down. */
 type DeepReadonly<T> = T extends readonly (infer U)[]
@@ -74,6 +75,12 @@ export interface BrokerCredentialsProvider {
    * where it is set). The provider caches, and is asked again on every request.
    */
   readonly memoized?: boolean;
+  /**
+   * Asks the broker for its verdict on an uploaded object (`POST /v1/uploads/complete`), `key`
+   * relative to `prefix` (default: the grant's first). `storage.upload(…, { confirm: true })` calls it.
+   * Optional so wrappers may leave it out.
+   */
+  readonly confirmUpload?: (key: string, prefix?: string) => Promise<UploadVerdict>;
 }
 
 interface Cached {
@@ -146,6 +153,7 @@ export function brokerCredentials(options: BrokerCredentialsOptions): BrokerCred
       },
     },
     brokerRequests: { get: () => requests },
+    confirmUpload: { value: (key: string, prefix?: string) => confirmUpload(settings, key, prefix) },
     generation: { get: () => generation },
     // Without this flag the SDK wraps any `credentials` function in @smithy/core's
     // memoizeIdentityProvider (@aws-sdk/core 3.981.0,

@@ -25,6 +25,8 @@ export const CLIENT_ERROR_CODES = Object.freeze([
   'acl_not_allowed',
   's3_error',
   'cleanup_failed',
+  // UploadRejectedError: refused before sending by the upload's `expect` rules
+  'upload_rejected',
   // The keyhole command (CliError), besides the codes above and the broker's
   'usage',
   'local_file',

@@ -14,6 +14,11 @@ export {
   type UploadProgress,
   type UploadBody,
   type UploadResult,
+  type ConfirmedUpload,
+  type ConfirmedUploadOptions,
+  type UploadExpectations,
+  type UploadVerdict,
+  type RejectReason,
   type DownloadResult,
   type ListedObject,
   type ListPage,
@@ -32,3 +37,4 @@ export {
   type StorageErrorCode,
 } from './errors.js';
 export { isNetworkError } from './network-error.js';
+export { UploadRejectedError } from './upload-confirm.js';

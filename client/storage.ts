@@ -24,9 +24,27 @@ import {
   type UploadOptions,
   type UploadResult,
 } from './storage-upload.js';
+import { precheckUpload, type UploadExpectations, type UploadVerdict } from './upload-confirm.js';
 
 export type { DownloadResult, ListedObject, ListPage } from './storage-objects.js';
 export type { UploadBody, UploadOptions, UploadProgress, UploadResult } from './storage-upload.js';
+export type { RejectReason, UploadExpectations, UploadVerdict } from './upload-confirm.js';
+
+/** {@link UploadOptions}, and what to do after the upload (issue 15). */
+export interface ConfirmedUploadOptions extends UploadOptions {
+  /**
+   * After the upload, ask the broker for its verdict (`POST /v1/uploads/complete`): the result then
+   * carries `verdict`. A rejected object is already gone. Default false.
+   */
+  readonly confirm?: boolean;
+  /** Refuse before sending what breaks these rules (`UploadRejectedError`); the broker's check still counts. */
+  readonly expect?: UploadExpectations;
+}
+
+/** The result of `upload(…, { confirm: true })`: the upload, and the broker's verdict on it. */
+export interface ConfirmedUpload extends UploadResult {
+  readonly verdict: UploadVerdict;
+}
 
 /** Options for {@link createStorage}. */
 export interface StorageOptions {
@@ -61,7 +79,12 @@ export interface Storage {
    * Uploads through lib-storage `Upload`: a single PUT below one part, parallel multipart above.
    * A failed or cancelled multipart upload is aborted on S3, so no parts or half-object remain.
    */
-  upload(key: string, body: UploadBody, opts?: UploadOptions): Promise<UploadResult>;
+  upload(
+    key: string,
+    body: UploadBody,
+    opts: ConfirmedUploadOptions & { readonly confirm: true },
+  ): Promise<ConfirmedUpload>;
+  upload(key: string, body: UploadBody, opts?: ConfirmedUploadOptions): Promise<UploadResult>;
 
   /** Downloads an object as bytes (default) or as a web ReadableStream. */
   download<As extends 'bytes' | 'stream' = 'bytes'>(
@@ -152,7 +175,13 @@ export function createStorage(options: StorageOptions): Storage {
   return {
     grant: () => credentials.grant(),
     client: async () => (await sessions.context()).client,
-    upload: async (key, body, opts = {}) => uploadObject(await sessions.context(), defaults, key, body, opts),
+    upload: (async (key: string, body: UploadBody, opts: ConfirmedUploadOptions = {}) => {
+      if (opts.expect) precheckUpload(key, body, opts.contentType, opts.expect);
+      const result = await uploadObject(await sessions.context(), defaults, key, body, opts);
+      if (opts.confirm !== true) return result;
+      if (!credentials.confirmUpload) throw new TypeError('confirm: true needs a provider from brokerCredentials(...)');
+      return { ...result, verdict: await credentials.confirmUpload(key) };
+    }) as Storage['upload'],
     download: async (key, opts = {}) => downloadObject(await sessions.context(), key, opts),
     head: async (key) => headObject(await sessions.context(), key),
     listPage,

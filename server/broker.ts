@@ -20,8 +20,10 @@ import type { SharedState } from './shared/state.js';
 import { devTokenHandler } from './routes/dev-token.js';
 import { healthz } from './routes/health.js';
 import { metricsHandler } from './routes/metrics.js';
-
+import { uploadsCompleteHandler } from './routes/uploads-complete.js';
+import { UploadCompleter } from './uploads/complete.js';
 import { checkUploadsOptions } from './uploads/options.js';
+
 export type { BrokerOptions } from './broker-options.js';
 
 function cacheFor(maxEntries: number | false, shared: SharedState | undefined) {
@@ -68,8 +70,8 @@ export function createBroker(options: BrokerOptions): Express {
   const devLogin = settings.devLogin ? createDevLogin() : undefined;
   const verify = tokenVerifier(options, settings.issuers, devLogin);
   const logger = options.logger ?? createLogger();
+  const uploads = checkUploadsOptions(options.uploads, rules);
   const shared = settings.sharedState;
-  checkUploadsOptions(options.uploads, rules);
   const cache = cacheFor(settings.cacheMaxEntries, shared);
   const metrics = createMetrics(vendor, shared);
   const json = jsonBody(settings.maxBodyBytes);
@@ -111,4 +113,20 @@ export function createBroker(options: BrokerOptions): Express {
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+  if (uploads) {
+    app.post(
+      '/v1/uploads/complete',
+      uploadsCompleteHandler({
+        verify,
+        rules,
+        vendor,
+        json,
+        completer: new UploadCompleter(uploads, logger, () => {}),
+        subjectLimiter: limiterFor(settings.perSubject, shared, 'upl-sub'),
+        addressLimiter: limiterFor(settings.perAddress, shared, 'upl-addr'),
+        logger,
+      }),
+    );
+  }
+
 }

@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 export const BROKER_ERRORS = Object.freeze({
   // 400: the request itself is malformed.
   invalid_body: 400,
+  invalid_key: 400,
   malformed_body: 400,
   request_aborted: 400,
   // 401: no bearer token, or one that fails verification.
@@ -37,8 +38,10 @@ export const BROKER_ERRORS = Object.freeze({
   grant_too_large: 403,
   unknown_client_address: 403,
   dev_login_remote: 403,
+  key_not_granted: 403,
   // 404, 413, 415, 429: routing and transport.
   not_found: 404,
+  object_not_found: 404,
   body_too_large: 413,
   unsupported_media_type: 415,
   unsupported_charset: 415,
@@ -48,6 +51,7 @@ export const BROKER_ERRORS = Object.freeze({
   internal_error: 500,
   sts_error: 502,
   cognito_error: 502,
+  storage_error: 502,
   sts_unavailable: 503,
   cognito_unavailable: 503,
   jwks_unavailable: 503,

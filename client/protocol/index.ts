@@ -17,3 +17,15 @@ export {
   type ErrorBody,
 } from './errors.js';
 export { WEB_CONFIG_PATH, WebAppConfigSchema, type WebAppConfig } from './web-config.js';
+export {
+  REJECT_REASONS,
+  RejectReasonSchema,
+  UPLOAD_EVENT_TYPES,
+  UPLOADS_COMPLETE_PATH,
+  UploadEventSchema,
+  UploadVerdictSchema,
+  type RejectReason,
+  type UploadCompleteRequest,
+  type UploadEvent,
+  type UploadVerdict,
+} from './uploads.js';

@@ -1,6 +1,7 @@
 // Upload rules per grant scope: what an uploaded object may be. IAM has no condition key for an
 // object's size or type (RGW ignores `s3:content-length` too), so these are checked after the bytes
 // land, by the broker, with its own S3 identity (see judge.ts and enforce.ts).
+export { REJECT_REASONS, type RejectReason } from '../../client/protocol/uploads.js';
 
 /**
  * What an object uploaded under a scope may be. Every field is optional; an empty object checks
@@ -29,17 +30,6 @@ export interface CompiledUploadRules {
   readonly contentTypes: readonly string[] | undefined;
   readonly quotaBytes: number | undefined;
 }
-
-/** The reasons an upload is rejected, machine-readable (also in the webhook's `data.reason`). */
-export const REJECT_REASONS = Object.freeze([
-  'too_large',
-  'type_not_allowed',
-  'type_mismatch',
-  'quota_exceeded',
-] as const);
-
-/** Why an upload was rejected. */
-export type RejectReason = (typeof REJECT_REASONS)[number];
 
 const UPLOAD_RULE_KEYS = ['maxBytes', 'contentTypes', 'quotaBytes'];
 
