@@ -18,6 +18,7 @@ import { buildBenchPage } from './build.js';
 import { BenchTab, launchBrowser } from './driver.js';
 import type { FileHeapResult } from './file-heap.js';
 import type { PageShape, PageStrategy } from './page.js';
+import { measureWebApp } from './web-app.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -46,7 +47,7 @@ function workloads(large: number, small: number): BrowserWorkload[] {
       // Keyhole picks its part size and queue from the file size; presigned multipart uses the
       // usual 8 MiB parts, 4 in flight; raw-xhr-put is one XHR PUT, the browser's own ceiling.
       shape: { objectConcurrency: 1 },
-      strategies: ['keyhole', 'presigned-multipart', 'raw-xhr-put', 'node-keyhole'],
+      strategies: ['keyhole', 'amplify', 'presigned-multipart', 'raw-xhr-put', 'node-keyhole'],
     },
     {
       name: label(small, 16 * KiB),
@@ -54,7 +55,7 @@ function workloads(large: number, small: number): BrowserWorkload[] {
       count: small,
       sizeBytes: 16 * KiB,
       shape: { objectConcurrency: 16 },
-      strategies: ['keyhole', 'presigned-put', 'presigned-post', 'raw-xhr-put'],
+      strategies: ['keyhole', 'amplify', 'presigned-put', 'presigned-post', 'raw-xhr-put'],
     },
   ];
 }
@@ -94,6 +95,8 @@ export async function runBrowserBench(options: {
   readonly log: Log;
   /** Deletes everything under a prefix; returns how many objects there were. */
   readonly deletePrefix: (prefix: string) => Promise<number>;
+  /** Also time the web app (client/web) on the large size; default true. */
+  readonly webApp?: boolean;
 }): Promise<{ records: BrowserRecord[]; browser: string }> {
   const { issuer, log } = options;
   const s = stack();
@@ -125,7 +128,7 @@ export async function runBrowserBench(options: {
       const sub = `bench-${randomBytes(6).toString('hex')}`;
       const prefix = `users/${sub}/`;
       const token = await issuer.mint(sub);
-      const keyhole = strategy === 'keyhole' || strategy === 'node-keyhole';
+      const keyhole = strategy === 'keyhole' || strategy === 'amplify' || strategy === 'node-keyhole';
       const app = keyhole ? broker! : presign!;
       const keys = Array.from({ length: w.count }, (_, i) => `f${i}.bin`);
       const before = await app.stats();
@@ -139,7 +142,14 @@ export async function runBrowserBench(options: {
         latencies = [seconds * 1000];
       } else {
         const tab = keyhole ? tabs.keyhole : tabs.other;
-        const r = await tab.run(strategy, { appUrl: app.url, token, keys, sizeBytes: w.sizeBytes, shape: w.shape });
+        const r = await tab.run(strategy, {
+          appUrl: app.url,
+          token,
+          keys,
+          sizeBytes: w.sizeBytes,
+          shape: w.shape,
+          customEndpoint: new URL(s.s3TlsEndpoint).host,
+        });
         seconds = r.ms / 1000;
         latencies = r.latencies;
         peak = r.peakHeapBytes;
@@ -217,6 +227,43 @@ export async function runBrowserBench(options: {
         });
       }
     }
+    // The web app (client/web), as a user runs it: the large size, from a file on disk chosen in its
+    // file input, until its row says done; beside the client module uploading the same file.
+    const large = options.workloads.find((w) => w.role === 'browser-large');
+    if (large && options.webApp !== false) {
+      const web = await measureWebApp({
+        browser,
+        issuer,
+        broker: broker!,
+        sizeBytes: large.sizeBytes,
+        reps: options.reps,
+        log,
+        deletePrefix: options.deletePrefix,
+      });
+      for (const [strategy, runs] of Object.entries(web)) {
+        const seconds = median(runs.map((r) => r.seconds));
+        const fastest = Math.min(...runs.map((r) => r.seconds));
+        const mibPerS = (t: number) => round(large.sizeBytes / MiB / t);
+        records.push({
+          workload: `web-upload-1x${large.sizeBytes / MiB}MiB`,
+          strategy,
+          params: { objects: 1, objectBytes: large.sizeBytes, objectConcurrency: 1 },
+          runs: runs.map((r) => ({
+            seconds: round(r.seconds),
+            mibPerS: mibPerS(r.seconds),
+            appRequests: r.appRequests,
+            appCpuMs: 0,
+            stsCalls: r.stsCalls,
+            clientCpuMs: 0,
+          })),
+          median: { seconds: round(seconds), mibPerS: mibPerS(seconds) },
+          min: { seconds: round(fastest), mibPerS: mibPerS(fastest) },
+          appRequests: round(median(runs.map((r) => r.appRequests))),
+          appCpuMs: 0,
+          stsCalls: round(median(runs.map((r) => r.stsCalls))),
+        });
+      }
+    }
     return { records, browser: `Chromium ${browser.version()}` };
   } finally {
     await browser.close();
@@ -264,6 +311,21 @@ export function checkBrowserTargets(records: readonly BrowserRecord[]): BrowserT
     rate(get('browser-large', 'presigned-multipart'), 'mibPerS'),
     1,
   );
+  const web = records.find((r) => r.workload.startsWith('web-upload-') && r.strategy === 'web-app')?.median.mibPerS;
+  if (web !== undefined) {
+    check(
+      'large: the web app (file from disk) ≥ 0.8 × the Node client',
+      web,
+      rate(get('browser-large', 'node-keyhole'), 'mibPerS'),
+      0.8,
+    );
+    check(
+      'large: the web app (file from disk) ≥ 0.7 × one raw XHR PUT (in-page Blob)',
+      web,
+      rate(get('browser-large', 'raw-xhr-put'), 'mibPerS'),
+      0.7,
+    );
+  }
   check(
     'small: keyhole ≥ 1.25 × presigned PUT (objects/s)',
     rate(get('browser-small', 'keyhole'), 'objPerS'),
@@ -304,7 +366,8 @@ export function renderBrowserMarkdown(
     `- Machine: ${meta.machine}`,
     `- Software: ${meta.software}; headless Chromium via playwright-core`,
     "- Every strategy uploads Blobs made in the page (never read from disk) to RGW's HTTPS endpoint (`https://localhost:7443`), from a tab served by the app server it talks to (same origin, as a web app is).",
-    "- keyhole: the `keyhole/client` module (`createStorage().upload(key, blob)`), default part size and queue (chosen from the size); presigned-multipart: the app server creates the upload and presigns all part URLs in one answer, 8 MiB parts, 4 in flight, XHR; presigned-put / -post: one app request, then one XHR, per object; raw-xhr-put: one XHR PUT per object to URLs presigned before the clock starts (the browser's ceiling); node-keyhole: the same client module in Node, same endpoint.",
+    "- keyhole: the `keyhole/client` module (`createStorage().upload(key, blob)`), default part size and queue (chosen from the size); presigned-multipart: the app server creates the upload and presigns all part URLs in one answer, 8 MiB parts, 4 in flight, XHR; presigned-put / -post: one app request, then one XHR, per object; raw-xhr-put: one XHR PUT per object to URLs presigned before the clock starts (the browser's ceiling); node-keyhole: the same client module in Node, same endpoint; amplify: Amplify JS v6 Storage `uploadData` with the `keyhole/amplify` credentials provider (Amplify's own S3 client: XHR, `UNSIGNED-PAYLOAD` for Blobs, 5 MiB parts, 4 in flight).",
+    "- web-upload rows: a file of random bytes on disk, chosen in a file input (not an in-page Blob). web-app: the web app (`client/web`, dev login, served beside the broker as `npm start` does), timed in the page from the file input's `change` event until the file's row says done; keyhole-file: the client module uploading the same file from the bench page's file input. Same browser and endpoint, interleaved with each other after the table's runs.",
     "- Peak heap: the tab's V8 heap plus ArrayBuffer backing stores (CDP `Runtime.getHeapUsage`), sampled every 50 ms, highest over the runs.",
     '',
     '| Workload | Strategy | Objects in flight | Median s | Min s | MiB/s | Objects/s | App requests | STS calls | p50 ms | p99 ms | Peak heap MiB |',

@@ -17,7 +17,12 @@ export async function buildBenchPage(
     configFile: false,
     root: HERE,
     base: './',
-    resolve: { alias: { 'keyhole/client': clientEntry } },
+    resolve: {
+      alias: {
+        'keyhole/client': clientEntry,
+        'keyhole/amplify': fileURLToPath(new URL('../../../client/amplify/index.ts', import.meta.url)),
+      },
+    },
     build: { outDir: dir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },
     logLevel: 'error',
   });

@@ -2,7 +2,11 @@
 // loaded, same origin, from the app server a strategy talks to (the broker for Keyhole, the
 // presigned-URL server for the baselines), as a web app would be. The driver (browser.ts) calls
 // `window.khBench` through playwright. Bodies are Blobs made in the page, never read from disk.
+import { Amplify } from 'aws-amplify';
+import { uploadData } from 'aws-amplify/storage';
+import { createAmplifyCredentialsProvider } from 'keyhole/amplify';
 import { brokerCredentials, createStorage, type UploadOptions } from 'keyhole/client';
+import { probes, traces, type ProbeStrategy } from './probes.js';
 
 // Browser globals this file uses that the test tsconfig (Node types, no DOM) does not declare.
 declare const window: any;
@@ -26,6 +30,8 @@ export interface PageJob {
   readonly keys: readonly string[];
   readonly sizeBytes: number;
   readonly shape: PageShape;
+  /** For the amplify strategy: the S3 endpoint's `host:port` (Amplify's `customEndpoint`). */
+  readonly customEndpoint?: string;
 }
 
 const blobs = new Map<number, Blob>();
@@ -122,6 +128,29 @@ const strategies = {
       storage.signOut();
     }
   },
+  /**
+   * Amplify JS v6 Storage (`uploadData`) with the keyhole/amplify credentials provider, as an
+   * Amplify app would use Keyhole: Amplify's own S3 client (XHR, UNSIGNED-PAYLOAD for Blobs,
+   * virtual-hosted addressing, 5 MiB parts, 4 in flight), credentials from the broker.
+   */
+  async amplify(job: PageJob): Promise<number[]> {
+    const provider = createAmplifyCredentialsProvider({ brokerUrl: job.appUrl, getToken: () => job.token });
+    const grant = await provider.grant();
+    Amplify.configure(
+      { Storage: { S3: { bucket: grant.bucket, region: grant.region } } },
+      { Auth: { credentialsProvider: provider } },
+    );
+    // Amplify's per-call `customEndpoint` works but is not in its public option types.
+    const local = { customEndpoint: job.customEndpoint } as object;
+    const blob = blobOf(job.sizeBytes);
+    try {
+      return await pool(job.keys, job.shape.objectConcurrency, async (key) => {
+        await uploadData({ path: `${grant.prefix}${key}`, data: blob, options: local }).result;
+      });
+    } finally {
+      provider.clearCredentialsAndIdentityId();
+    }
+  },
   'presigned-put': (job: PageJob) =>
     pool(job.keys, job.shape.objectConcurrency, async (key) => {
       const { url } = await callApp<{ url: string }>(job, '/presign/put', { key });
@@ -178,6 +207,8 @@ async function uploadChosenFile(job: Omit<PageJob, 'keys' | 'sizeBytes' | 'shape
 export interface PageApi {
   prepare(sizeBytes: number): number;
   run(strategy: PageStrategy, job: PageJob): Promise<{ ms: number; latencies: number[] }>;
+  /** A diagnostic strategy (probes.ts), for test/bench/browser/profile.ts. */
+  probe(strategy: ProbeStrategy, job: PageJob): Promise<{ ms: number; latencies: number[]; traces: typeof traces }>;
   uploadChosenFile: typeof uploadChosenFile;
   forget(): void;
 }
@@ -188,6 +219,23 @@ const api: PageApi = {
     clockStart = performance.now();
     const latencies = await strategies[strategy](job);
     return { ms: performance.now() - clockStart, latencies };
+  },
+  async probe(strategy, job) {
+    clockStart = performance.now();
+    const latencies = await probes[strategy]({
+      appUrl: job.appUrl,
+      token: job.token,
+      keys: job.keys,
+      blob: blobOf(job.sizeBytes),
+      concurrency: job.shape.objectConcurrency,
+      restartClock: () => {
+        clockStart = performance.now();
+      },
+      pool,
+      xhrSend,
+      callApp: (path, body) => callApp(job, path, body),
+    });
+    return { ms: performance.now() - clockStart, latencies, traces };
   },
   uploadChosenFile,
   forget: () => blobs.clear(),
