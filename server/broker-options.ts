@@ -22,6 +22,13 @@ export interface BrokerOptions {
   readonly clockToleranceSeconds?: number;
   /** Longest accepted token lifetime (`exp` ahead, `iat` behind), in seconds. Default 86400. */
   readonly maxTokenAgeSeconds?: number;
+  /**
+   * How long a verified token is remembered, so a client presenting it again skips the signature
+   * check (expiry and age limits are still checked on every use), in seconds, 0 to 300. A key
+   * removed from a JWKS stops being trusted for tokens already seen within this time. Default 60;
+   * 0 turns the cache off.
+   */
+  readonly verifiedTokenCacheSeconds?: number;
   /** Longest accepted bearer token, in bytes. Default 8192. */
   readonly maxTokenBytes?: number;
   /** Grant rules; the first whose `when` matches the caller's claims applies. */

@@ -46,6 +46,9 @@ function tokenVerifier(options: BrokerOptions, issuers: readonly TrustedIssuer[]
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
     ...(options.maxTokenBytes !== undefined ? { maxTokenBytes: options.maxTokenBytes } : {}),
     ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds: options.maxTokenAgeSeconds } : {}),
+    ...(options.verifiedTokenCacheSeconds !== undefined
+      ? { verifiedTokenCacheSeconds: options.verifiedTokenCacheSeconds }
+      : {}),
   });
 }
 

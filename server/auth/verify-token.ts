@@ -14,6 +14,7 @@ import {
   type KeyObject,
 } from 'jose';
 import { AuthenticationError, brokerError, KeyholeError, type BrokerErrorCodeWithStatus } from '../errors.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Asymmetric algorithms only: with no shared secret, HS256-with-the-public-key confusion cannot occur. */
 export const DEFAULT_ALGORITHMS = Object.freeze([
@@ -58,6 +59,18 @@ export interface TokenVerifierOptions {
    * Default 86400 (24 h).
    */
   readonly maxTokenAgeSeconds?: number;
+  /**
+   * Most verified tokens remembered, so a token presented again skips its signature check (see
+   * {@link VerifiedTokenCache}: successes only, same issuer checks, `exp` and age limits re-checked
+   * on every use). Default 10000; 0 turns the cache off.
+   */
+  readonly verifiedTokenCacheMaxEntries?: number;
+  /**
+   * Longest time a verified token is remembered, in seconds: a key removed from a JWKS stops being
+   * trusted for tokens already seen within this time (after the key set itself is refetched).
+   * Default 60; 0 turns the cache off.
+   */
+  readonly verifiedTokenCacheSeconds?: number;
   /** Clock, for tests. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -201,10 +214,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (!Number.isInteger(maxAge) || maxAge < 60 || maxAge > 31_536_000) {
     throw new RangeError('options.maxTokenAgeSeconds must be an integer from 60 to 31536000');
   }
+  const cacheEntries = options.verifiedTokenCacheMaxEntries ?? 10_000;
+  if (!Number.isInteger(cacheEntries) || cacheEntries < 0 || cacheEntries > 1_000_000) {
+    throw new RangeError('options.verifiedTokenCacheMaxEntries must be an integer from 0 to 1000000');
+  }
+  const cacheSeconds = options.verifiedTokenCacheSeconds ?? 60;
+  if (!Number.isInteger(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 300) {
+    throw new RangeError('options.verifiedTokenCacheSeconds must be an integer from 0 to 300');
+  }
   const now = options.now ?? (() => new Date());
   const byIssuer = issuerTable(options.issuers);
 
-  return async function verifyToken(token: string): Promise<VerifiedClaims> {
+  const verifyUncached = async function verifyToken(token: string): Promise<VerifiedClaims> {
     if (typeof token !== 'string' || token === '') reject('missing_token', 'a bearer token is required');
     if (new TextEncoder().encode(token).length > maxBytes) {
       reject('token_too_large', `the token is larger than ${maxBytes} bytes`);
@@ -255,5 +276,30 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       reject('token_too_old', `the token was issued more than ${maxAge} s ago; sign in again`);
     }
     return payload as VerifiedClaims;
+  };
+  if (cacheEntries === 0 || cacheSeconds === 0) return verifyUncached;
+
+  // The time checks jose and the age limits above make, at `nowMs`: a cached token is served only
+  // while a fresh verification at this moment would accept it.
+  const stillValid = (claims: VerifiedClaims, nowMs: number): boolean => {
+    const nowSeconds = nowMs / 1000;
+    const flooredNow = Math.floor(nowSeconds);
+    if (typeof claims.exp === 'number' && claims.exp <= flooredNow - tolerance) return false;
+    if (typeof claims.nbf === 'number' && claims.nbf > flooredNow + tolerance) return false;
+    if (typeof claims.exp === 'number' && claims.exp - nowSeconds > maxAge + tolerance) return false;
+    if (typeof claims.iat === 'number' && nowSeconds - claims.iat > maxAge + tolerance) return false;
+    return true;
+  };
+  const cache = new VerifiedTokenCache<VerifiedClaims>(cacheEntries, cacheSeconds * 1000);
+  return async function verifyToken(token: string): Promise<VerifiedClaims> {
+    // Oversized or malformed tokens take the full path, which refuses them with their own code.
+    if (typeof token !== 'string' || token === '' || token.length > maxBytes) return verifyUncached(token);
+    const key = VerifiedTokenCache.keyFor(token);
+    const at = now().getTime();
+    const hit = cache.get(key, at, (claims) => stillValid(claims, at));
+    if (hit) return hit;
+    const claims = await verifyUncached(token);
+    cache.set(key, claims, at);
+    return claims;
   };
 }

@@ -114,6 +114,7 @@ function assemble(c: Variables, p: Parts): KeyholeConfig {
       issuers: p.issuers,
       clockToleranceSeconds: c.KEYHOLE_CLOCK_TOLERANCE_SECONDS,
       maxTokenAgeSeconds: c.KEYHOLE_MAX_TOKEN_AGE_SECONDS,
+      verifiedTokenCacheSeconds: c.KEYHOLE_JWT_CACHE_SECONDS,
       maxTokenBytes: c.KEYHOLE_MAX_TOKEN_BYTES,
       grants: p.grants,
       region: p.region,

@@ -82,6 +82,7 @@ export const VARIABLES = {
   KEYHOLE_RATE_LIMIT_ADDRESS: z.string().default('600/60').pipe(rate),
   KEYHOLE_TRUST_PROXY: z.string().optional(),
   KEYHOLE_MAX_TOKEN_AGE_SECONDS: int(60, 31_536_000).default(86400),
+  KEYHOLE_JWT_CACHE_SECONDS: int(0, 300).default(60),
   KEYHOLE_BIND_SOURCE_IP: bindSourceIp.optional(),
   KEYHOLE_ALLOW_PRESIGNED_URLS: flag.default(false),
   KEYHOLE_ALLOW_TAGGING: flag.default(false),

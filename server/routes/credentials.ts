@@ -209,12 +209,45 @@ export function auditRefusal(
   throw err;
 }
 
+/** Most plans remembered per token (distinct requested access and client address pairs). */
+const PLANS_PER_TOKEN = 8;
+
+/**
+ * Plans already made for a token the verifier remembers: its claims object is frozen and handed out
+ * again for the same token (see `server/auth/verified-token-cache.ts`), so it keys a WeakMap that
+ * lives no longer than that cache keeps it. A plan is a function of the claims, the requested
+ * access and the client address (the rules and vendor are fixed), so those are the key; only
+ * successful plans are kept, and anything else is planned afresh.
+ */
+class PlanMemo {
+  readonly #byClaims = new WeakMap<object, Map<string, CredentialsPlan>>();
+
+  async plan(
+    caller: Caller,
+    access: readonly Access[] | undefined,
+    clientAddress: string | undefined,
+    options: Pick<CredentialsRouteOptions, 'vendor' | 'rules'>,
+  ): Promise<CredentialsPlan> {
+    if (!Object.isFrozen(caller.claims)) return planCredentials(caller, access, clientAddress, options);
+    const key = `${access ? access.join(',') : '*'} ${clientAddress ?? ''}`;
+    let plans = this.#byClaims.get(caller.claims);
+    const known = plans?.get(key);
+    if (known && known.caller.namespace === caller.namespace) return known;
+    const plan = await planCredentials(caller, access, clientAddress, options);
+    if (!plans) this.#byClaims.set(caller.claims, (plans = new Map()));
+    if (plans.size >= PLANS_PER_TOKEN) plans.clear();
+    plans.set(key, plan);
+    return plan;
+  }
+}
+
 /**
  * `POST /v1/credentials`: verify the caller, read the optional `{ access }` body, resolve the
  * grant, issue (or reuse) credentials, audit, answer. Every outcome is audited and counted.
  */
 export function credentialsHandler(options: CredentialsRouteOptions): RequestHandler {
   const { metrics, logger } = options;
+  const plans = new PlanMemo();
   return async (req, res) => {
     const started = performance.now();
     let subject: string | undefined;
@@ -224,13 +257,19 @@ export function credentialsHandler(options: CredentialsRouteOptions): RequestHan
       await options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
       await readOptionalJsonBody(req, res, options.json);
       const { access } = parseCredentialsBody(req.body);
-      const plan = await planCredentials(caller, access, req.ip, options);
+      const plan = await plans.plan(caller, access, req.ip, options);
       const issued = await issueCredentials(plan, options);
       auditIssued(req, res, plan, issued, logger);
       metrics.issued.inc({ cached: String(issued.cached) });
       metrics.duration.observe((performance.now() - started) / 1000);
-      res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
-      res.json(credentialsResponse(plan, issued.credentials, options));
+      // What res.json would send (the same headers and body), without Express's content-type
+      // lookups on the hot path.
+      const body = JSON.stringify(credentialsResponse(plan, issued.credentials, options));
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Pragma', 'no-cache');
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
     } catch (err) {
       auditRefusal(req, res, err, subject, options);
     }

@@ -4,6 +4,8 @@
 // (autocannon), pins itself to core 1. Cases, POST /v1/credentials:
 //   - cache hit: one subject, the broker's in-process credential cache answers;
 //   - cache hit, logs off: the same with KEYHOLE_LOG_LEVEL=silent (what request logging costs);
+//   - cache hit, token cache off: the same with KEYHOLE_JWT_CACHE_SECONDS=0 (every request checks
+//     the token's RS256 signature, as a client with a new token per request would cost);
 //   - cache miss: a new subject per request, each an STS AssumeRole on the local RGW;
 //   - Redis-backed hit: KEYHOLE_REDIS_URL on a private redis-server, one subject;
 //   - the Lambda handler (server/lambda) in-process, one request at a time (a Lambda container
@@ -209,9 +211,14 @@ async function hitCase(name: string, env: Record<string, string>, note: string) 
   }
 }
 
-// 1. Cache hits, with the default (info) request logging and with logging off.
+// 1. Cache hits, with the default (info) request logging, with logging off, and with the verified-token cache off.
 await hitCase('cache hit', {}, 'one subject; in-process cache; info logs (JSON to /dev/null)');
 await hitCase('cache hit, logs off', { KEYHOLE_LOG_LEVEL: 'silent' }, 'as above, KEYHOLE_LOG_LEVEL=silent');
+await hitCase(
+  'cache hit, token cache off',
+  { KEYHOLE_JWT_CACHE_SECONDS: '0' },
+  'as the first, KEYHOLE_JWT_CACHE_SECONDS=0: RS256 signature checked on every request',
+);
 
 // 2. Cache misses: a new subject per request, each one STS AssumeRole on RGW.
 {
