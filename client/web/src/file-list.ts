@@ -1,8 +1,8 @@
 // The user's files: listing (newest first), download, delete with a second click to confirm, and
 // opening any key by name (S3 itself refuses keys outside the grant).
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { StorageError } from 'keyhole/client';
 import { formatBytes, formatDate } from '../../format.js';
+import { openByKeyError } from './open-errors.js';
 import type { SignedIn } from './session.js';
 import { h } from './view.js';
 
@@ -124,11 +124,6 @@ async function saveFile(signedIn: SignedIn, key: string): Promise<void> {
   offerDownload(body, key, contentType);
 }
 
-/** "no such file" for a key that does not exist, named in full as it was typed. */
-function noSuchFile(key: string, s3Code: string | undefined, status: number | undefined, cause: unknown): StorageError {
-  return new StorageError('not_found', `no such file "${key}"`, s3Code, status, { cause });
-}
-
 /**
  * Downloads any key in the bucket, given in full. A key under the user's prefix goes through the
  * storage object; any other is sent to S3 as is, so S3 itself says no outside the grant. A key that
@@ -139,40 +134,16 @@ export async function openByKey(signedIn: SignedIn, feedback: Feedback, key: str
   feedback.clear();
   try {
     const { prefix } = signedIn.grant;
-    if (key.startsWith(prefix)) {
-      await saveFile(signedIn, key.slice(prefix.length)).catch((err: unknown) => {
-        throw err instanceof StorageError && err.code === 'not_found'
-          ? noSuchFile(key, err.s3Code, err.status, err)
-          : err;
-      });
-    } else await saveOutsidePrefix(signedIn, key);
+    if (key.startsWith(prefix)) await saveFile(signedIn, key.slice(prefix.length));
+    else await saveOutsidePrefix(signedIn, key);
   } catch (err) {
-    feedback.report(err);
+    feedback.report(openByKeyError(err, key));
   }
 }
 
 async function saveOutsidePrefix(signedIn: SignedIn, key: string): Promise<void> {
   const client = await signedIn.storage.client();
-  let out;
-  try {
-    out = await client.send(new GetObjectCommand({ Bucket: signedIn.grant.bucket, Key: key }));
-  } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 403) {
-      throw new StorageError(
-        'access_denied',
-        `access denied: download "${key}" is outside your grant`,
-        'AccessDenied',
-        403,
-        {
-          cause: err,
-        },
-      );
-    }
-    const name = (err as Error).name;
-    if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') throw noSuchFile(key, name, status, err);
-    throw new StorageError('s3_error', `download of "${key}" failed`, name, status, { cause: err });
-  }
+  const out = await client.send(new GetObjectCommand({ Bucket: signedIn.grant.bucket, Key: key }));
   const bytes = await (out.Body as unknown as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
   offerDownload(bytes, key, out.ContentType);
 }
