@@ -9,8 +9,9 @@ import type { Logger } from './logger.js';
 import type { SharedState } from './shared/state.js';
 import { checkIssuerSeparation } from './policy/issuer-separation.js';
 import type { CredentialVendor } from './vendors/vendor.js';
-
+import type { UploadHook } from './events/dispatch.js';
 import type { UploadsOptions } from './uploads/options.js';
+
 /**
  * Options for {@link createBroker}. Only `grants`, `vendor` and `region` are required, plus at
  * least one trusted issuer or `devLogin: true`.
@@ -85,6 +86,16 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** Largest accepted request body, in bytes. Default 2048. */
   readonly maxBodyBytes?: number;
+  /**
+   * Check uploads after they land (`POST /v1/uploads/complete`): the broker's own S3 access, and
+   * where rejected objects go. Required when a grant scope has `uploads` rules. Default: no route.
+   */
+  readonly uploads?: UploadsOptions;
+  /**
+   * Called once per upload outcome (`upload.accepted` / `upload.rejected`), after the verdict and
+   * without delaying the answer; errors are logged, not retried. Needs `uploads`.
+   */
+  readonly onUpload?: UploadHook;
 }
 
 /** {@link BrokerOptions} after validation, with every default applied. */
@@ -93,11 +104,6 @@ export interface BrokerSettings {
   readonly region: string;
   readonly rules: readonly CompiledRule[];
   readonly durationSeconds: number;
-  /**
-   * Check uploads after they land (`POST /v1/uploads/complete`): the broker's own S3 access, and
-   * where rejected objects go. Required when a grant scope has `uploads` rules. Default: no route.
-   */
-  readonly uploads?: UploadsOptions;
   /** The endpoint's origin, when one was given. */
   readonly s3Endpoint: string | undefined;
   readonly forcePathStyle: boolean;

@@ -21,6 +21,8 @@ import { devTokenHandler } from './routes/dev-token.js';
 import { healthz } from './routes/health.js';
 import { metricsHandler } from './routes/metrics.js';
 import { uploadsCompleteHandler } from './routes/uploads-complete.js';
+import { dispatchTo } from './events/dispatch.js';
+import { WebhookSender } from './events/webhook.js';
 import { UploadCompleter } from './uploads/complete.js';
 import { checkUploadsOptions } from './uploads/options.js';
 
@@ -70,10 +72,10 @@ function tokenVerifier(options: BrokerOptions, issuers: readonly TrustedIssuer[]
 export function createBroker(options: BrokerOptions): Express {
   const settings = checkBrokerOptions(options);
   const { vendor, rules, durationSeconds } = settings;
+  const uploads = checkUploadsOptions(options.uploads, rules, options.onUpload);
   const devLogin = settings.devLogin ? createDevLogin() : undefined;
   const verify = tokenVerifier(options, settings.issuers, devLogin);
   const logger = options.logger ?? createLogger();
-  const uploads = checkUploadsOptions(options.uploads, rules);
   const shared = settings.sharedState;
   const cache = cacheFor(settings.cacheMaxEntries, shared);
   const metrics = createMetrics(vendor, shared);
@@ -124,7 +126,11 @@ export function createBroker(options: BrokerOptions): Express {
         rules,
         vendor,
         json,
-        completer: new UploadCompleter(uploads, logger, () => {}),
+        completer: new UploadCompleter(
+          uploads,
+          logger,
+          dispatchTo(options.onUpload, uploads.webhook && new WebhookSender(uploads.webhook, logger), logger),
+        ),
         subjectLimiter: limiterFor(settings.perSubject, shared, 'upl-sub'),
         addressLimiter: limiterFor(settings.perAddress, shared, 'upl-addr'),
         logger,

@@ -2,6 +2,7 @@
 // endpoint as the bucket check) and what happens to a rejected upload (`KEYHOLE_QUARANTINE_PREFIX`).
 import { S3Client } from '@aws-sdk/client-s3';
 import type { GrantRule } from '../grants.js';
+import { webhookSecretProblem, webhookUrlProblem, type WebhookOptions } from '../events/webhook.js';
 import { checkQuarantinePrefix } from '../uploads/rules.js';
 import type { UploadsOptions } from '../uploads/options.js';
 import type { Problems } from './problems.js';
@@ -15,6 +16,26 @@ export interface UploadsConfig {
   /** The broker's own keys; default: the SDK's default provider chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly quarantinePrefix?: string;
+  /** `KEYHOLE_EVENTS_WEBHOOK_URL` and `KEYHOLE_EVENTS_WEBHOOK_SECRET`. */
+  readonly webhook?: WebhookOptions;
+}
+
+const WEBHOOK_URL = 'KEYHOLE_EVENTS_WEBHOOK_URL';
+const WEBHOOK_SECRET = 'KEYHOLE_EVENTS_WEBHOOK_SECRET';
+
+/** The webhook's settings, or undefined when unset or wrong (problems recorded; the secret never echoed). */
+function webhookFrom(env: NodeJS.ProcessEnv, problems: Problems): WebhookOptions | undefined | false {
+  const url = env[WEBHOOK_URL] || undefined;
+  const secret = env[WEBHOOK_SECRET] || undefined;
+  if (url === undefined && secret === undefined) return undefined;
+  const before = problems.list.length;
+  if (url === undefined) problems.add(WEBHOOK_URL, `is required with ${WEBHOOK_SECRET}`);
+  if (secret === undefined) problems.add(WEBHOOK_SECRET, `is required with ${WEBHOOK_URL}`);
+  const urlProblem = url === undefined ? undefined : webhookUrlProblem(url);
+  if (urlProblem) problems.add(WEBHOOK_URL, `${urlProblem} (got ${JSON.stringify(url)})`);
+  const secretProblem = secret === undefined ? undefined : webhookSecretProblem(secret);
+  if (secretProblem) problems.add(WEBHOOK_SECRET, secretProblem);
+  return problems.list.length > before ? false : { url: url!, secret: secret! };
 }
 
 const QUARANTINE = 'KEYHOLE_QUARANTINE_PREFIX';
@@ -28,6 +49,7 @@ export function uploadsFrom(
   grants: readonly GrantRule[] | undefined,
   problems: Problems,
 ): UploadsConfig | undefined {
+  const webhook = webhookFrom(env, problems);
   const raw = env[QUARANTINE] === '' ? undefined : env[QUARANTINE];
   let quarantinePrefix: string | undefined;
   if (raw !== undefined && grants) {
@@ -42,6 +64,7 @@ export function uploadsFrom(
       return undefined;
     }
   }
+  if (webhook === false) return undefined;
   if (region === undefined || keys === undefined || problems.anyUnreadable(['KEYHOLE_S3_ENDPOINT'])) return undefined;
   const forcePathStyle = c.KEYHOLE_S3_FORCE_PATH_STYLE ?? (c.KEYHOLE_S3_ENDPOINT ? true : undefined);
   return {
@@ -50,12 +73,13 @@ export function uploadsFrom(
     ...(forcePathStyle !== undefined ? { forcePathStyle } : {}),
     ...keys,
     ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
+    ...(webhook ? { webhook } : {}),
   };
 }
 
 /** The broker's `uploads` option for these settings: an S3 client with the broker's own identity. */
 export function uploadsOptionsFrom(config: UploadsConfig): UploadsOptions {
-  const { quarantinePrefix, ...s3 } = config;
+  const { quarantinePrefix, webhook, ...s3 } = config;
   return {
     s3: new S3Client({
       ...s3,
@@ -63,5 +87,6 @@ export function uploadsOptionsFrom(config: UploadsConfig): UploadsOptions {
       responseChecksumValidation: 'WHEN_REQUIRED',
     }),
     ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
+    ...(webhook ? { webhook } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // The broker's upload options: how it reaches S3 to check uploads, and what it does with a rejected one.
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { WebhookOptions } from '../events/webhook.js';
 import type { CompiledRule } from '../grants.js';
 import { checkQuarantinePrefix } from './rules.js';
 
@@ -30,6 +31,8 @@ export interface UploadsOptions {
   readonly quotaMaxObjects?: number;
   /** Outcomes remembered to answer a repeated confirm of the same object version. Default 10000. */
   readonly rememberOutcomes?: number;
+  /** POST each outcome to this webhook, signed per Standard Webhooks. Default: none. */
+  readonly webhook?: WebhookOptions;
 }
 
 /** {@link UploadsOptions} after validation. */
@@ -38,6 +41,8 @@ export interface UploadsSettings {
   readonly quarantinePrefix: string | undefined;
   readonly quotaMaxObjects: number;
   readonly rememberOutcomes: number;
+  /** Checked when the sender is built (`WebhookSender`). */
+  readonly webhook: WebhookOptions | undefined;
 }
 
 function intOption(value: unknown, fallback: number, name: string, max: number): number {
@@ -56,7 +61,13 @@ function intOption(value: unknown, fallback: number, name: string, max: number):
 export function checkUploadsOptions(
   value: UploadsOptions | undefined,
   rules: readonly CompiledRule[],
+  onUpload?: unknown,
 ): UploadsSettings | undefined {
+  if (onUpload !== undefined && typeof onUpload !== 'function')
+    throw new TypeError('options.onUpload must be a function');
+  if (onUpload !== undefined && value === undefined) {
+    throw new TypeError('options.onUpload needs options.uploads: outcomes come from POST /v1/uploads/complete');
+  }
   if (value === undefined) {
     const at = rules.flatMap((r, i) => r.scopes.map((s, j) => (s.uploads ? `grants[${i}].scopes[${j}]` : '')));
     const first = at.find(Boolean);
@@ -80,5 +91,6 @@ export function checkUploadsOptions(
         : checkQuarantinePrefix(value.quarantinePrefix, templates, 'options.uploads.quarantinePrefix'),
     quotaMaxObjects: intOption(value.quotaMaxObjects, 10_000, 'quotaMaxObjects', 1_000_000),
     rememberOutcomes: intOption(value.rememberOutcomes, 10_000, 'rememberOutcomes', 1_000_000),
+    webhook: value.webhook,
   };
 }

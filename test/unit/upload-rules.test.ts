@@ -222,3 +222,60 @@ describe('the verdict', () => {
     expect(judge(undefined, facts, supportedMimeTypes)).toBeUndefined();
   });
 });
+
+describe('the upload webhook from the environment', () => {
+  const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+  it('reads KEYHOLE_EVENTS_WEBHOOK_URL and KEYHOLE_EVENTS_WEBHOOK_SECRET together', () => {
+    const c = loadConfig({
+      ...env,
+      KEYHOLE_BUCKET: 'uploads',
+      KEYHOLE_EVENTS_WEBHOOK_URL: 'https://app.example.com/hooks/keyhole',
+      KEYHOLE_EVENTS_WEBHOOK_SECRET: secret,
+    });
+    expect(c.uploads?.webhook).toEqual({ url: 'https://app.example.com/hooks/keyhole', secret });
+  });
+
+  it.each([
+    [
+      { KEYHOLE_EVENTS_WEBHOOK_URL: 'https://a.example/h' },
+      'KEYHOLE_EVENTS_WEBHOOK_SECRET: is required with KEYHOLE_EVENTS_WEBHOOK_URL',
+    ],
+    [
+      { KEYHOLE_EVENTS_WEBHOOK_SECRET: secret },
+      'KEYHOLE_EVENTS_WEBHOOK_URL: is required with KEYHOLE_EVENTS_WEBHOOK_SECRET',
+    ],
+    [
+      { KEYHOLE_EVENTS_WEBHOOK_URL: 'http://app.example.com/h', KEYHOLE_EVENTS_WEBHOOK_SECRET: secret },
+      'KEYHOLE_EVENTS_WEBHOOK_URL: must be https (http only on loopback) (got "http://app.example.com/h")',
+    ],
+    [
+      { KEYHOLE_EVENTS_WEBHOOK_URL: 'https://a.example/h', KEYHOLE_EVENTS_WEBHOOK_SECRET: 'hunter2-not-a-secret' },
+      'KEYHOLE_EVENTS_WEBHOOK_SECRET: must be "whsec_" followed by base64 of 24 to 64 random bytes',
+    ],
+    [
+      { KEYHOLE_EVENTS_WEBHOOK_URL: 'https://a.example/h', KEYHOLE_EVENTS_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' },
+      'KEYHOLE_EVENTS_WEBHOOK_SECRET: must be "whsec_" followed by base64 of 24 to 64 random bytes',
+    ],
+  ])('refuses %j, never echoing the secret', (extra, message) => {
+    expect(configError({ KEYHOLE_BUCKET: 'uploads', ...extra })).toBe(message);
+  });
+
+  it('refuses onUpload without uploads, and a bad webhook option, naming the option', () => {
+    const base = {
+      vendor: fakeVendor(),
+      region: 'us-east-1',
+      issuers: [{ issuer: 'https://id.example.com/', audience: 'a', jwksUrl: 'https://id.example.com/jwks' }],
+      grants: [{ bucket: 'uploads', scopes: [{ prefix: 'users/{sub}/', access: ['write' as const] }] }],
+    };
+    expect(() => createBroker({ ...base, onUpload: () => {} })).toThrow(
+      'options.onUpload needs options.uploads: outcomes come from POST /v1/uploads/complete',
+    );
+    const s3 = new S3Client({ region: 'us-east-1' });
+    expect(() => createBroker({ ...base, uploads: { s3, webhook: { url: 'ftp://x', secret } } })).toThrow(
+      'options.uploads.webhook.url must be an absolute http(s) URL',
+    );
+    expect(() =>
+      createBroker({ ...base, uploads: { s3, webhook: { url: 'https://x.example/h', secret, maxQueue: 0 } } }),
+    ).toThrow('options.uploads.webhook.maxQueue must be an integer from 1 to 1000000');
+  });
+});
