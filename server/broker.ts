@@ -115,9 +115,6 @@ export function createBroker(options: BrokerOptions): Express {
   app.post('/v1/credentials', credentialsHandler(credentialsOptions));
   if (settings.awsSdkRoute) app.get('/v1/credentials/aws-sdk', awsSdkCredentialsHandler(credentialsOptions));
 
-  app.use(notFound);
-  app.use(errorHandler(logger));
-  return app;
   if (uploads) {
     app.post(
       '/v1/uploads/complete',
@@ -138,4 +135,7 @@ export function createBroker(options: BrokerOptions): Express {
     );
   }
 
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
 }

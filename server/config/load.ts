@@ -131,8 +131,8 @@ function assemble(c: Variables, p: Parts): KeyholeConfig {
     bucketCheck: bucketCheckFrom(c, p.region, p.keys),
     web: p.web,
     redis: p.redis,
-  };
     uploads: p.uploads,
+  };
 }
 
 /**
