@@ -23,9 +23,19 @@ export default {
     'server/auth/**/*.ts',
     'server/credential-cache.ts',
     'server/http/rate-limit.ts',
+    // isAccess/canonicalAccess: the server validates the requested access list with them.
+    'client/protocol/access.ts',
+    // The credentials provider: caching and refresh (credentials.ts), the broker call and its retries
+    // (broker-request.ts), reading the broker's answer (broker-response.ts).
     'client/credentials.ts',
-    'client/storage.ts',
+    'client/broker-request.ts',
+    'client/broker-response.ts',
+    // What client/storage.ts held before it was split: key validation, the ACL guard, uploads and
+    // the abort of a failed or cancelled multipart upload.
     'client/keys.ts',
+    'client/acl-guard.ts',
+    'client/storage-upload.ts',
+    'client/multipart-cleanup.ts',
   ],
   // Never copy the local RGW (GBs of sparse block files), builds or reports into the sandbox.
   ignorePatterns: ['.local', 'dist', 'client/web/dist', 'test/e2e/screenshots', 'test/bench/results'],
