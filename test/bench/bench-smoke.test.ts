@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBusyRun } from './conditions.js';
 import { assertRecords, type BenchRecord } from './record.js';
+import { median } from './stats.js';
 import { QUICK } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +20,8 @@ let stdout: string;
 beforeAll(async () => {
   ({ stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'test/bench/run.ts', '--quick', '--skip-browser', '--out', out],
+    // --allow-busy: the rest of the suite runs alongside; this checks the files, not the figures.
+    ['--import', 'tsx', 'test/bench/run.ts', '--quick', '--skip-browser', '--allow-busy', '--out', out],
     { cwd: ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
   ));
   const parsed: unknown = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
@@ -75,6 +78,22 @@ describe('npm run bench -- --quick', () => {
       [500, 1, 0],
       [500, 1, 0],
     ]);
+  });
+
+  it('records the load average before and after every transfer run, the slowest run, and flags busy runs', () => {
+    const transfers = records.filter((x) => x.workload !== 'broker-credentials');
+    const typical = median(transfers.flatMap((r) => r.runs.map((run) => run.loadBefore!)));
+    for (const r of transfers) {
+      for (const run of r.runs) {
+        expect(run.loadBefore, `${r.workload} ${r.strategy}`).toBeTypeOf('number');
+        expect(run.loadAfter).toBeTypeOf('number');
+        expect(run.busy === true).toBe(isBusyRun(run.loadBefore!, typical));
+      }
+      expect(r.max!.seconds).toBe(Math.max(...r.runs.map((x) => x.seconds)));
+      expect(r.busyRuns ?? 0).toBe(r.runs.filter((x) => x.busy).length);
+    }
+    expect(stdout).toContain(`bench: results go to ${out}`);
+    expect(stdout).toMatch(/ load \d+(\.\d+)? → \d+(\.\d+)?/);
   });
 
   it('reports per-object latency for multi-object workloads only', () => {

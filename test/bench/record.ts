@@ -21,6 +21,11 @@ export interface Run extends Throughput {
   readonly latencyP50Ms?: number;
   readonly latencyP99Ms?: number;
   readonly errors?: number;
+  /** 1-minute load average just before and just after the run (the bench's own load included). */
+  readonly loadBefore?: number;
+  readonly loadAfter?: number;
+  /** The load average was above the core count when the run started: other work competed with it. */
+  readonly busy?: boolean;
 }
 
 export interface BenchRecord {
@@ -40,6 +45,10 @@ export interface BenchRecord {
   readonly median: Throughput;
   /** The fastest run. */
   readonly min: Throughput;
+  /** The slowest run (absent in results recorded before it was kept). */
+  readonly max?: Throughput;
+  /** How many of the runs were busy (see Run.busy). */
+  readonly busyRuns?: number;
   /** Medians over runs. */
   readonly appRequests: number;
   readonly appCpuMs: number;
@@ -60,7 +69,7 @@ export function assertRecords(value: unknown): asserts value is BenchRecord[] {
     if (typeof r.workload !== 'string' || typeof r.strategy !== 'string') fail(`${at} needs workload and strategy`);
     if (!Array.isArray(r.runs) || r.runs.length < 1) fail(`${at}.runs is empty`);
     for (const k of ['appRequests', 'appCpuMs', 'stsCalls']) if (!isNum(r[k])) fail(`${at}.${k} is not a number`);
-    for (const t of [r.median, r.min]) {
+    for (const t of [r.median, r.min, ...(r.max === undefined ? [] : [r.max])]) {
       if (!t || !isNum(t.seconds) || t.seconds <= 0) fail(`${at} median/min.seconds must be > 0`);
       if (t.mibPerS === undefined && t.objPerS === undefined && t.reqPerS === undefined) fail(`${at} has no rate`);
       for (const k of ['mibPerS', 'objPerS', 'reqPerS']) if (t[k] !== undefined && !isNum(t[k])) fail(`${at}.${k}`);

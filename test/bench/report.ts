@@ -105,6 +105,12 @@ function cpuBreakdown(records: readonly BenchRecord[], meta: Meta): string[] {
   return out;
 }
 
+/** "k of n" busy runs, or "0 of n"; "–" for results recorded without load averages. */
+function busyCell(r: BenchRecord): string {
+  if (!r.runs.some((run) => run.loadBefore !== undefined)) return '–';
+  return `${r.busyRuns ?? 0} of ${r.runs.length}`;
+}
+
 export function renderMarkdown(records: readonly BenchRecord[], meta: Meta): string {
   const lines: string[] = [];
   lines.push(`# Keyhole vs presigned URLs: benchmark results`, '');
@@ -116,15 +122,22 @@ export function renderMarkdown(records: readonly BenchRecord[], meta: Meta): str
   for (const n of meta.notes) lines.push(`- ${n}`);
   lines.push('', '![throughput chart](latest.svg)', '');
   lines.push(
-    '| Workload | Strategy | Concurrency (objects × parts) | Part MiB | Median s | Min s | MiB/s | Objects/s | App requests | App CPU ms | STS calls | p50 ms | p99 ms | vs direct |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Workload | Strategy | Concurrency (objects × parts) | Part MiB | Median s | Min s | Max s | MiB/s | Objects/s | App requests | App CPU ms | STS calls | p50 ms | p99 ms | vs direct | Busy runs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of records.filter((x) => meta.roles[x.workload])) {
     const direct = records.find((x) => x.workload === r.workload && x.strategy === 'direct');
     const rate = (t: BenchRecord) => (meta.roles[t.workload] === 'small-upload' ? t.median.objPerS : t.median.mibPerS);
     const vs = direct ? ratio(rate(r), rate(direct)) : undefined;
     lines.push(
-      `| ${r.workload} | ${r.strategy} | ${r.params.objectConcurrency} × ${r.params.queueSize} | ${(r.params.partSizeBytes ?? 0) / MiB} | ${fmt(r.median.seconds, 2)} | ${fmt(r.min.seconds, 2)} | ${fmt(r.median.mibPerS)} | ${fmt(r.median.objPerS)} | ${r.appRequests} | ${fmt(r.appCpuMs, 0)} | ${r.stsCalls} | ${fmt(r.latencyMs?.p50)} | ${fmt(r.latencyMs?.p99)} | ${vs === undefined ? '–' : `${vs.toFixed(2)}×`} |`,
+      `| ${r.workload} | ${r.strategy} | ${r.params.objectConcurrency} × ${r.params.queueSize} | ${(r.params.partSizeBytes ?? 0) / MiB} | ${fmt(r.median.seconds, 2)} | ${fmt(r.min.seconds, 2)} | ${fmt(r.max?.seconds, 2)} | ${fmt(r.median.mibPerS)} | ${fmt(r.median.objPerS)} | ${r.appRequests} | ${fmt(r.appCpuMs, 0)} | ${r.stsCalls} | ${fmt(r.latencyMs?.p50)} | ${fmt(r.latencyMs?.p99)} | ${vs === undefined ? '–' : `${vs.toFixed(2)}×`} | ${busyCell(r)} |`,
+    );
+  }
+  const busy = records.filter((r) => (r.busyRuns ?? 0) > 0);
+  if (busy.length > 0) {
+    lines.push(
+      '',
+      `**Busy runs:** ${busy.map((r) => `${r.workload} ${r.strategy} ${busyCell(r)}`).join(', ')} started with the load average above the core count and well above the bench's own: other work competed with them, so their times are less trustworthy.`,
     );
   }
   const capacity = records.filter((x) => !meta.roles[x.workload]);
@@ -179,7 +192,7 @@ export function renderSvg(records: readonly BenchRecord[], meta: Meta): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${left}" y="22" font-size="15" font-weight="bold">Keyhole vs presigned URLs: median throughput, % of direct (static keys, no broker)</text>`,
-    `<text x="${left}" y="40" fill="#555">${esc(`${meta.mode} run, ${meta.date}, ${meta.repetitions} runs per bar; labels are MiB/s or objects/s`)}</text>`,
+    `<text x="${left}" y="40" fill="#555">${esc(`${meta.mode} run, ${meta.date}, ${meta.repetitions} runs per bar, whiskers from the slowest to the fastest run; labels are MiB/s or objects/s`)}</text>`,
   );
   for (const pct of [0, 25, 50, 75, 100, 125]) {
     out.push(
@@ -203,6 +216,17 @@ export function renderSvg(records: readonly BenchRecord[], meta: Meta): string {
         `<text x="${bx + bar / 2}" y="${y(pct) - 4}" text-anchor="middle" font-size="10">${rate(r).toFixed(rate(r) >= 100 ? 0 : 1)}</text>`,
         `<text transform="translate(${bx + bar / 2},${top + plotH + 8}) rotate(40)" font-size="10">${esc(r.strategy)}</text>`,
       );
+      // Error bar: from the slowest run's rate to the fastest's, on the same scale.
+      const spread = (t: BenchRecord['min'] | undefined) =>
+        t && direct ? (((perObject ? t.objPerS : t.mibPerS) ?? 0) / rate(direct)) * 100 : undefined;
+      const [lo, hi] = [spread(r.max), spread(r.min)];
+      if (lo !== undefined && hi !== undefined) {
+        out.push(
+          `<line class="spread" x1="${bx + bar / 2}" x2="${bx + bar / 2}" y1="${y(lo)}" y2="${y(hi)}" stroke="#111" stroke-width="1.5"/>`,
+          `<line x1="${bx + bar / 2 - 5}" x2="${bx + bar / 2 + 5}" y1="${y(lo)}" y2="${y(lo)}" stroke="#111"/>`,
+          `<line x1="${bx + bar / 2 - 5}" x2="${bx + bar / 2 + 5}" y1="${y(hi)}" y2="${y(hi)}" stroke="#111"/>`,
+        );
+      }
     }
     out.push(
       `<text x="${x + widths[gi]! / 2}" y="${top + plotH + 108}" text-anchor="middle" font-weight="bold">${esc(`${g} (${unit})`)}</text>`,

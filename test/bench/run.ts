@@ -1,6 +1,10 @@
-// `npm run bench [-- --quick] [-- --out DIR] [-- --reps N] [-- --skip-browser]`: Keyhole against
+// `npm run bench [-- --quick] [-- --out DIR | --publish] [-- --reps N] [-- --skip-browser] [-- --allow-busy]`:
+// Keyhole against
 // presigned URLs and against direct static-key access (the ceiling), on the local RGW, in one
 // interleaved run; then the same comparison from headless Chromium (browser/bench.ts).
+// Results go to a new temporary folder unless --out names one; only --publish overwrites the committed
+// results (test/bench/results). A start on a busy machine (load average above the core count) is refused
+// unless --allow-busy; each run records the load average before and after it, and busy runs are flagged.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +34,7 @@ import { credentialLoad, type CapacityCase } from './capacity.js';
 import { assertRecords, type BenchRecord, type Run } from './record.js';
 import { renderMarkdown, renderSvg, checkTargets, type Meta } from './report.js';
 import { startApp, type AppProcess } from './servers/spawn.js';
+import { BUSY_FACTOR, cores, isBusy, isBusyRun, loadAverage, resolveOutDir } from './conditions.js';
 import { median, percentile, round } from './stats.js';
 import { download, upload, type RunContext, type Strategy } from './strategies.js';
 import { FULL, PART_SIZE, QUICK, type Role, type Workload } from './workloads.js';
@@ -43,12 +48,14 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     reps: { type: 'string' },
     'skip-browser': { type: 'boolean', default: false },
+    publish: { type: 'boolean', default: false },
+    'allow-busy': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 3 : 5));
 if (!Number.isInteger(reps) || reps < 1) throw new RangeError('--reps must be a positive integer');
-const outDir = args.out ?? join(ROOT, 'test/bench/results');
+const outDir = resolveOutDir(args, ROOT);
 const workloads: Workload[] = quick ? QUICK : FULL;
 const capacityRequests = quick
   ? { 'same-subject (cache hit)': 500, 'distinct subjects': 150 }
@@ -136,6 +143,15 @@ function describeMachine(): { machine: string; software: string } {
 }
 
 async function main(): Promise<void> {
+  const startLoad = loadAverage();
+  if (isBusy(startLoad) && args['allow-busy'] !== true) {
+    process.stderr.write(
+      `bench: not starting: the 1-minute load average is ${startLoad} on ${cores()} cores, so other work would compete with every run; ` +
+        'wait for a quiet machine, or pass --allow-busy (busy runs are then flagged in the results)\n',
+    );
+    process.exit(2);
+  }
+  log(`bench: results go to ${outDir}${args.publish === true ? ' (--publish: the committed results)' : ''}`);
   log('bench: making sure the local RGW stack is up');
   execFileSync('bash', [join(ROOT, 'infra/local/up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const issuer = await createBenchIssuer();
@@ -228,6 +244,7 @@ async function main(): Promise<void> {
       );
     }
     const app = apps[strategy];
+    const loadBefore = loadAverage();
     const before = await app?.stats();
     const cpu0 = process.cpuUsage();
     const rgw0 = daemonCpuMs('client.rgw.keyhole');
@@ -247,6 +264,7 @@ async function main(): Promise<void> {
     const rgw1 = daemonCpuMs('client.rgw.keyhole');
     const osd1 = daemonCpuMs('osd.0');
     const after = await app?.stats();
+    const loadAfter = loadAverage();
     const stored = await deletePrefix(prefix);
     if (stored !== w.count) throw new Error(`${w.name} ${strategy}: ${stored} objects stored, expected ${w.count}`);
     const run: Run = {
@@ -262,12 +280,14 @@ async function main(): Promise<void> {
       ...(w.count > 1
         ? { latencyP50Ms: round(percentile(latencies, 50)), latencyP99Ms: round(percentile(latencies, 99)) }
         : {}),
+      loadBefore,
+      loadAfter,
     };
     const c = cell(w.name, strategy);
     c.runs.push(run);
     c.latencies.push(...latencies);
     log(
-      `  ${w.name.padEnd(22)} ${strategy.padEnd(20)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.objPerS ?? run.mibPerS).padStart(7)} ${run.objPerS ? 'obj/s' : 'MiB/s'}  app ${run.appRequests} req ${run.appCpuMs} ms  sts ${run.stsCalls}`,
+      `  ${w.name.padEnd(22)} ${strategy.padEnd(20)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.objPerS ?? run.mibPerS).padStart(7)} ${run.objPerS ? 'obj/s' : 'MiB/s'}  app ${run.appRequests} req ${run.appCpuMs} ms  sts ${run.stsCalls}  load ${loadBefore} → ${loadAfter}`,
     );
   }
 
@@ -318,9 +338,21 @@ async function main(): Promise<void> {
   }
 
   const records: BenchRecord[] = [];
+  // Busy runs are judged against the bench's own typical load (see isBusyRun), so only once all ran.
+  const typicalLoad = median(
+    [...runs.values()].flatMap((c) => c.runs.flatMap((r) => (r.loadBefore === undefined ? [] : [r.loadBefore]))),
+  );
+  for (const c of runs.values()) {
+    c.runs = c.runs.map((r) =>
+      r.loadBefore !== undefined && isBusyRun(r.loadBefore, typicalLoad) ? { ...r, busy: true } : r,
+    );
+  }
   const summarize = (workload: string, strategy: string, params: BenchRecord['params'], latencies?: number[]) => {
     const c = cell(workload, strategy);
-    const fastest = [...c.runs].sort((a, b) => a.seconds - b.seconds)[0]!;
+    const bySeconds = [...c.runs].sort((a, b) => a.seconds - b.seconds);
+    const fastest = bySeconds[0]!;
+    const slowest = bySeconds.at(-1)!;
+    const busyRuns = c.runs.filter((r) => r.busy === true).length;
     const med = (k: keyof Run) =>
       c.runs[0]![k] === undefined ? undefined : round(median(c.runs.map((r) => r[k] as number)));
     const pick = (r: Run) => ({
@@ -339,6 +371,8 @@ async function main(): Promise<void> {
       runs: c.runs,
       median: { seconds: med('seconds')!, ...medianRates },
       min: pick(fastest),
+      max: pick(slowest),
+      ...(busyRuns > 0 ? { busyRuns } : {}),
       appRequests: med('appRequests')!,
       appCpuMs: med('appCpuMs')!,
       stsCalls: med('stsCalls')!,
@@ -377,6 +411,7 @@ async function main(): Promise<void> {
       'Presigned multipart returns all part URLs in its create answer (2 app requests per object, the fewest that design allows).',
       'Per-object latency includes any app-server round trip the strategy needs before the upload.',
       'Before measuring, every strategy ran once unrecorded (warm-up), so no measured run is a cold start.',
+      `Spread: every row shows the median, fastest and slowest of its runs. A run is flagged busy when the 1-minute load average as it started was above the ${cores()} cores and above ${BUSY_FACTOR} × the bench's median starting load (${round(typicalLoad)}), i.e. other work competed with it; ${records.reduce((n, r) => n + (r.busyRuns ?? 0), 0)} of ${records.reduce((n, r) => n + r.runs.length, 0)} runs were.`,
       `RGW response-delay probe (sequential 16 KiB GETs on one kept-alive connection): p50 ${probe.toFixed(1)} ms.` +
         (probe > 25
           ? ' About 40 ms means this RGW was started without beast tcp_nodelay=1 (Nagle against delayed ACK): every' +
