@@ -21,6 +21,7 @@ import { devTokenHandler } from './routes/dev-token.js';
 import { healthz } from './routes/health.js';
 import { metricsHandler } from './routes/metrics.js';
 import { uploadsCompleteHandler } from './routes/uploads-complete.js';
+import { uploadsNotifyHandler } from './routes/uploads-notify.js';
 import { dispatchTo } from './events/dispatch.js';
 import { WebhookSender } from './events/webhook.js';
 import { UploadCompleter } from './uploads/complete.js';
@@ -116,6 +117,23 @@ export function createBroker(options: BrokerOptions): Express {
   if (settings.awsSdkRoute) app.get('/v1/credentials/aws-sdk', awsSdkCredentialsHandler(credentialsOptions));
 
   if (uploads) {
+    const webhook = uploads.webhook && new WebhookSender(uploads.webhook, logger);
+    const completer = new UploadCompleter(uploads, logger, dispatchTo(options.onUpload, webhook, logger));
+    if (uploads.notifications) {
+      const { token, keyEncoding } = uploads.notifications;
+      app.post(
+        '/v1/uploads/notify',
+        uploadsNotifyHandler({
+          token,
+          keyEncoding,
+          rules,
+          json: jsonBody(65536),
+          completer,
+          devLogin: settings.devLogin,
+          logger,
+        }),
+      );
+    }
     app.post(
       '/v1/uploads/complete',
       uploadsCompleteHandler({
@@ -123,11 +141,7 @@ export function createBroker(options: BrokerOptions): Express {
         rules,
         vendor,
         json,
-        completer: new UploadCompleter(
-          uploads,
-          logger,
-          dispatchTo(options.onUpload, uploads.webhook && new WebhookSender(uploads.webhook, logger), logger),
-        ),
+        completer,
         subjectLimiter: limiterFor(settings.perSubject, shared, 'upl-sub'),
         addressLimiter: limiterFor(settings.perAddress, shared, 'upl-addr'),
         logger,

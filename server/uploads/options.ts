@@ -33,6 +33,13 @@ export interface UploadsOptions {
   readonly rememberOutcomes?: number;
   /** POST each outcome to this webhook, signed per Standard Webhooks. Default: none. */
   readonly webhook?: WebhookOptions;
+  /**
+   * Accept bucket notifications at `POST /v1/uploads/notify?token=<token>` (ObjectCreated only; never
+   * subscribe removals on RGW 16, multi-object delete then crashes radosgw). `token`: at least 32
+   * characters, the only credential (RGW signs nothing). `keyEncoding`: `raw` (RGW, default) or `url`
+   * (AWS S3). Default: no such route.
+   */
+  readonly notifications?: { readonly token: string; readonly keyEncoding?: 'raw' | 'url' };
 }
 
 /** {@link UploadsOptions} after validation. */
@@ -43,6 +50,19 @@ export interface UploadsSettings {
   readonly rememberOutcomes: number;
   /** Checked when the sender is built (`WebhookSender`). */
   readonly webhook: WebhookOptions | undefined;
+  readonly notifications: { readonly token: string; readonly keyEncoding: 'raw' | 'url' } | undefined;
+}
+
+function checkNotifications(value: UploadsOptions['notifications']): UploadsSettings['notifications'] {
+  if (value === undefined) return undefined;
+  if (typeof value?.token !== 'string' || !/^[A-Za-z0-9_-]{32,256}$/.test(value.token)) {
+    throw new TypeError('options.uploads.notifications.token must be 32 to 256 letters, digits, "_" or "-"');
+  }
+  const keyEncoding = value.keyEncoding ?? 'raw';
+  if (keyEncoding !== 'raw' && keyEncoding !== 'url') {
+    throw new TypeError('options.uploads.notifications.keyEncoding must be "raw" or "url"');
+  }
+  return { token: value.token, keyEncoding };
 }
 
 function intOption(value: unknown, fallback: number, name: string, max: number): number {
@@ -92,5 +112,6 @@ export function checkUploadsOptions(
     quotaMaxObjects: intOption(value.quotaMaxObjects, 10_000, 'quotaMaxObjects', 1_000_000),
     rememberOutcomes: intOption(value.rememberOutcomes, 10_000, 'rememberOutcomes', 1_000_000),
     webhook: value.webhook,
+    notifications: checkNotifications(value.notifications),
   };
 }

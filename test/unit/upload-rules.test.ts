@@ -145,10 +145,22 @@ describe('upload rules as library options', () => {
       quarantinePrefix: undefined,
       quotaMaxObjects: 10000,
       rememberOutcomes: 10000,
+      webhook: undefined,
+      notifications: undefined,
     });
     expect(() => checkUploadsOptions({ s3: {} as S3Client }, rules)).toThrow(
       "options.uploads.s3 must be an S3Client with the broker's own credentials",
     );
+    expect(() => checkUploadsOptions({ s3, notifications: { token: 'short' } }, rules)).toThrow(
+      'options.uploads.notifications.token must be 32 to 256 letters, digits, "_" or "-"',
+    );
+    expect(() =>
+      checkUploadsOptions({ s3, notifications: { token: 'a'.repeat(32), keyEncoding: 'base64' as never } }, rules),
+    ).toThrow('options.uploads.notifications.keyEncoding must be "raw" or "url"');
+    expect(checkUploadsOptions({ s3, notifications: { token: 'a'.repeat(32) } }, rules)?.notifications).toEqual({
+      token: 'a'.repeat(32),
+      keyEncoding: 'raw',
+    });
     expect(() => checkUploadsOptions({ s3, quotaMaxObjects: 0 }, rules)).toThrow(
       'options.uploads.quotaMaxObjects must be an integer from 1 to 1000000',
     );
