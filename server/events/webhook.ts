@@ -101,7 +101,7 @@ export class WebhookSender {
     this.#url = options.url;
     this.#signer = new Webhook(options.secret);
     this.#logger = logger;
-    this.#maxQueue = int(options.maxQueue, 1000, `${at}.maxQueue`, 1, 1_000_000);
+    this.#maxQueue = int(options.maxQueue, 1000, `${at}.maxQueue`, 1, 100_000);
     this.#maxAttempts = int(options.maxAttempts, 10, `${at}.maxAttempts`, 1, 100);
     this.#initialDelayMs = int(options.initialDelayMs, 1000, `${at}.initialDelayMs`, 1, 3_600_000);
     this.#maxDelayMs = int(options.maxDelayMs, 300_000, `${at}.maxDelayMs`, this.#initialDelayMs, 86_400_000);
@@ -158,8 +158,13 @@ export class WebhookSender {
         this.#pump();
       });
     }
-    const next = Math.min(...this.#queue.filter((p) => !p.sending).map((p) => p.dueAt));
-    if (Number.isFinite(next) && this.#active < this.#concurrency) {
+    // Only when a slot is free (not on every completion of a backlog), and a loop, not Math.min(...),
+    // whose spread of a large queue would exceed the engine's argument limit.
+    let next = Infinity;
+    if (this.#active < this.#concurrency) {
+      for (const p of this.#queue) if (!p.sending && p.dueAt < next) next = p.dueAt;
+    }
+    if (Number.isFinite(next)) {
       this.#timer = setTimeout(() => this.#pump(), Math.max(0, next - Date.now()));
       this.#timer.unref();
     }

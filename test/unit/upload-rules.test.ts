@@ -288,6 +288,6 @@ describe('the upload webhook from the environment', () => {
     );
     expect(() =>
       createBroker({ ...base, uploads: { s3, webhook: { url: 'https://x.example/h', secret, maxQueue: 0 } } }),
-    ).toThrow('options.uploads.webhook.maxQueue must be an integer from 1 to 1000000');
+    ).toThrow('options.uploads.webhook.maxQueue must be an integer from 1 to 100000');
   });
 });
