@@ -11,7 +11,10 @@ import type { Logger } from '../logger.js';
 export function sendError(res: Response, status: number, code: BrokerErrorCode, message: string): void {
   const body: ErrorBody = { error: { code, message } };
   const sdk = res.locals.awsSdkErrorFields === true ? { Code: code, Message: message } : {};
-  res.status(status).set('Cache-Control', 'no-store').json({ ...body, ...sdk });
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ ...body, ...sdk });
 }
 
 /** The broker's last route: a JSON 404 `not_found` for any path nothing else answered. */
