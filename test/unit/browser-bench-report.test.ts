@@ -1,7 +1,7 @@
 // The browser benchmark's target checks and report (test/bench/browser/bench.ts), on made-up
 // records: the small-batch ratio, the web-app rows and targets, and the Amplify rows.
 import { describe, expect, it } from 'vitest';
-import { checkBrowserTargets, renderBrowserMarkdown, type BrowserRecord } from '../bench/browser/bench.js';
+import { checkBrowserTargets, renderBrowserMarkdown, type BrowserRecord } from '../bench/browser/report.js';
 
 const MiB = 1024 * 1024;
 
