@@ -1,4 +1,4 @@
-// examples/amplify (issue 17, point 4): the README's Amplify example runs as written against the local
+// client/amplify/example (issue 17, point 4): the README's Amplify example runs as written against the local
 // stack with `npm run example:amplify` (its own broker with Amplify's key layout, on a free port), it
 // type-checks, the README shows the same code, and with the default grant the error names the
 // missing access instead of a bare AccessDenied.
@@ -21,7 +21,7 @@ function example(env: Record<string, string> = {}) {
   });
 }
 
-describe('examples/amplify: the README Amplify example against the local stack', { timeout: 450_000 }, () => {
+describe('client/amplify/example: the README Amplify example against the local stack', { timeout: 450_000 }, () => {
   it('npm run example:amplify uploads (small and multipart), downloads, lists and removes', () => {
     const run = example();
     expect(run.status, run.stdout + run.stderr).toBe(0);
@@ -47,13 +47,13 @@ describe('examples/amplify: the README Amplify example against the local stack',
 
   it('type-checks as an app would (keyhole/amplify by its package name, no casts on customEndpoint)', () => {
     const tsc = join(repo, 'node_modules/typescript/bin/tsc');
-    const out = spawnSync(process.execPath, [tsc, '-p', 'examples/amplify'], { cwd: repo, encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [tsc, '-p', 'client/amplify/example'], { cwd: repo, encoding: 'utf8' });
     expect(out.stdout + out.stderr).toBe('');
     expect(out.status).toBe(0);
   });
 
   it('the README shows the example’s code as it is', () => {
-    const app = readFileSync(join(repo, 'examples/amplify/app.ts'), 'utf8');
+    const app = readFileSync(join(repo, 'client/amplify/example/app.ts'), 'utf8');
     const body = app
       .slice(app.indexOf('// --- the README') + 1)
       .split('\n')

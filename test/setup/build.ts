@@ -1,6 +1,6 @@
 // Builds dist/ when a build output is missing: `npm ci` no longer builds (the build runs at `npm pack`,
 // see package.json "prepack"), and some tests run the built broker (dist/server/main.js) or import the
-// package by its name (examples/). An existing build is left alone, even if stale, so a test run never
+// package by its name (client/amplify/example/). An existing build is left alone, even if stale, so a test run never
 // rewrites the files a running `npm start` serves; `npm start` rebuilds stale builds itself.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

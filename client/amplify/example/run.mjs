@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const say = (line) => process.stderr.write(`[example] ${line}\n`);
 
 function step(cmd, args) {
@@ -88,7 +88,7 @@ say(
 
 const app = spawn(
   process.execPath,
-  ['--import', 'tsx', '--import', './infra/local/node-localhost.mjs', 'examples/amplify/app.ts'],
+  ['--import', 'tsx', '--import', './infra/local/node-localhost.mjs', 'client/amplify/example/app.ts'],
   {
     cwd: repo,
     stdio: 'inherit',
