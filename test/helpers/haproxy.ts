@@ -6,8 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import type { TestIssuer } from './jwt.js';
 import { ENV_FILE } from './stack.js';
-import { freePort, waitFor } from './redis.js';
+import { freePort, waitFor, type TestRedis } from './redis.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -40,6 +42,33 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** `server/main.ts` on a free port with the stack's settings file and `env` on top; resolves once /healthz answers. */
+/**
+ * The environment of a broker process behind haproxy that shares `redis` with its peers: trusts
+ * `idp`, seals with a fresh key, takes the client address from the one proxy on loopback, serves
+ * /metrics, and counts `rateLimit` (`SUBJECT/ADDRESS` limits per 60 s).
+ */
+export function sharedBrokerEnv(
+  redis: TestRedis,
+  idp: TestIssuer,
+  rateLimit: { readonly subject: number; readonly address: number },
+): Record<string, string> {
+  return {
+    KEYHOLE_JWT_ISSUER: idp.issuer,
+    KEYHOLE_JWT_AUDIENCE: idp.audience,
+    KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
+    KEYHOLE_REDIS_URL: redis.url,
+    KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
+    KEYHOLE_REDIS_PREFIX: redis.prefix,
+    // Generous: three processes start at once on two shared cores (the timeout itself is tested in shared-state).
+    KEYHOLE_REDIS_TIMEOUT_MS: '2000',
+    KEYHOLE_RATE_LIMIT_SUBJECT: `${rateLimit.subject}/60`,
+    KEYHOLE_RATE_LIMIT_ADDRESS: `${rateLimit.address}/60`,
+    // haproxy is the one hop in front: the client address is what it reports.
+    KEYHOLE_TRUST_PROXY: 'loopback',
+    KEYHOLE_METRICS: '1',
+  };
+}
+
 export async function startBrokerProcess(env: Record<string, string>): Promise<BrokerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

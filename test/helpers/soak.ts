@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { brokerCredentials, createStorage } from '../../client/index.js';
 import { freshSubject } from './broker.js';
-import { startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from './haproxy.js';
+import { sharedBrokerEnv, startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from './haproxy.js';
 import { testIssuer } from './jwt.js';
 import { startRedis, waitFor, type TestRedis } from './redis.js';
 import { ownerS3, stack } from './stack.js';
@@ -61,20 +61,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   try {
     redis = await startRedis();
     const idp = await testIssuer();
-    const env = {
-      KEYHOLE_JWT_ISSUER: idp.issuer,
-      KEYHOLE_JWT_AUDIENCE: idp.audience,
-      KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
-      KEYHOLE_REDIS_URL: redis.url,
-      KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
-      KEYHOLE_REDIS_PREFIX: redis.prefix,
-      KEYHOLE_REDIS_TIMEOUT_MS: '2000',
-      // Every user asks the broker on every iteration, all from haproxy's one address.
-      KEYHOLE_RATE_LIMIT_SUBJECT: '100000/60',
-      KEYHOLE_RATE_LIMIT_ADDRESS: '100000/60',
-      KEYHOLE_TRUST_PROXY: 'loopback',
-      KEYHOLE_METRICS: '1',
-    };
+    // Every user asks the broker on every iteration, all from haproxy's one address.
+    const env = sharedBrokerEnv(redis, idp, { subject: 100_000, address: 100_000 });
     brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
     lb = await startHaproxy(brokers);
     for (const b of brokers) {

@@ -1,10 +1,15 @@
 // Redis killed (SIGKILL) and restarted under concurrent load through haproxy, in front of three real
 // broker processes configured only by environment: not one request fails. Each phase waits for a
 // condition (N more answers, every broker's /readyz saying fallback, then shared again).
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
-import { startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from '../helpers/haproxy.js';
+import {
+  sharedBrokerEnv,
+  startBrokerProcess,
+  startHaproxy,
+  type BrokerProcess,
+  type Haproxy,
+} from '../helpers/haproxy.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
 
@@ -16,20 +21,8 @@ let lb: Haproxy | undefined;
 beforeAll(async () => {
   redis = await startRedis();
   idp = await testIssuer();
-  const env = {
-    KEYHOLE_JWT_ISSUER: idp.issuer,
-    KEYHOLE_JWT_AUDIENCE: idp.audience,
-    KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
-    KEYHOLE_REDIS_URL: redis.url,
-    KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
-    KEYHOLE_REDIS_PREFIX: redis.prefix,
-    KEYHOLE_REDIS_TIMEOUT_MS: '2000',
-    // Limits out of the way: this is about Redis failing, not about 429s.
-    KEYHOLE_RATE_LIMIT_SUBJECT: '100000/60',
-    KEYHOLE_RATE_LIMIT_ADDRESS: '100000/60',
-    KEYHOLE_TRUST_PROXY: 'loopback',
-    KEYHOLE_METRICS: '1',
-  };
+  // Limits out of the way: this is about Redis failing, not about 429s.
+  const env = sharedBrokerEnv(redis, idp, { subject: 100_000, address: 100_000 });
   brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
   lb = await startHaproxy(brokers);
 }, 120_000);

@@ -5,7 +5,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject, s3WithIssued } from '../helpers/broker.js';
-import { startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from '../helpers/haproxy.js';
+import {
+  sharedBrokerEnv,
+  startBrokerProcess,
+  startHaproxy,
+  type BrokerProcess,
+  type Haproxy,
+} from '../helpers/haproxy.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
 import { startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
 import { ownerS3, stack } from '../helpers/stack.js';
@@ -18,21 +24,7 @@ let lb: Haproxy | undefined;
 beforeAll(async () => {
   redis = await startRedis();
   idp = await testIssuer();
-  const env = {
-    KEYHOLE_JWT_ISSUER: idp.issuer,
-    KEYHOLE_JWT_AUDIENCE: idp.audience,
-    KEYHOLE_JWT_PUBLIC_KEY: idp.publicKeyPem,
-    KEYHOLE_REDIS_URL: redis.url,
-    KEYHOLE_REDIS_KEYS: randomBytes(32).toString('base64'),
-    KEYHOLE_REDIS_PREFIX: redis.prefix,
-    // Generous: three processes start at once on two shared cores (the timeout itself is tested in shared-state).
-    KEYHOLE_REDIS_TIMEOUT_MS: '2000',
-    KEYHOLE_RATE_LIMIT_SUBJECT: '5/60',
-    KEYHOLE_RATE_LIMIT_ADDRESS: '8/60',
-    // haproxy is the one hop in front: the client address is what it reports.
-    KEYHOLE_TRUST_PROXY: 'loopback',
-    KEYHOLE_METRICS: '1',
-  };
+  const env = sharedBrokerEnv(redis, idp, { subject: 5, address: 8 });
   brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
   lb = await startHaproxy(brokers);
 }, 120_000);
