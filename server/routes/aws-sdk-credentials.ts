@@ -5,14 +5,7 @@
 // (`awsSdkRoute`, KEYHOLE_SDK_CREDENTIALS_ROUTE=1). Same checks, limits, cache and audit as the JSON route.
 import type { RequestHandler } from 'express';
 import { parseCredentialsBody } from '../http/request-body.js';
-import {
-  auditIssued,
-  auditRefusal,
-  identifyCaller,
-  issueCredentials,
-  planCredentials,
-  type CredentialsRouteOptions,
-} from './credentials.js';
+import { credentialsRoute, type CredentialsRouteOptions } from './credentials.js';
 
 /** The provider's format: `{ AccessKeyId, SecretAccessKey, Token, Expiration }` (RFC 3339). */
 export interface AwsSdkCredentials {
@@ -34,31 +27,22 @@ function accessQuery(value: unknown): ReturnType<typeof parseCredentialsBody> {
 
 /** Answers the AWS SDKs' HTTP credential provider; errors also carry its top-level `Code` and `Message`. */
 export function awsSdkCredentialsHandler(options: CredentialsRouteOptions): RequestHandler {
-  const { metrics, logger } = options;
-  return async (req, res) => {
-    const started = performance.now();
-    // The SDK reads a 4xx body's top-level Code and Message; the error handler adds them.
-    res.locals.awsSdkErrorFields = true;
-    let subject: string | undefined;
-    try {
-      const caller = await identifyCaller(req, options);
-      subject = caller.claims.sub;
-      await options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
-      const { access } = accessQuery(req.query.access);
-      const plan = await planCredentials(caller, access, req.ip, options);
-      const issued = await issueCredentials(plan, options);
-      auditIssued(req, res, plan, issued, logger);
-      metrics.issued.inc({ cached: String(issued.cached) });
-      metrics.duration.observe((performance.now() - started) / 1000);
+  const route = credentialsRoute(
+    options,
+    async (req) => accessQuery(req.query.access).access,
+    (res, _plan, credentials) => {
       const body: AwsSdkCredentials = {
-        AccessKeyId: issued.credentials.accessKeyId,
-        SecretAccessKey: issued.credentials.secretAccessKey,
-        Token: issued.credentials.sessionToken,
-        Expiration: issued.credentials.expiration.toISOString(),
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+        Token: credentials.sessionToken,
+        Expiration: credentials.expiration.toISOString(),
       };
       res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json(body);
-    } catch (err) {
-      auditRefusal(req, res, err, subject, options);
-    }
+    },
+  );
+  return (req, res, next) => {
+    // The SDK reads a 4xx body's top-level Code and Message; the error handler adds them.
+    res.locals.awsSdkErrorFields = true;
+    return route(req, res, next);
   };
 }

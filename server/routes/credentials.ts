@@ -241,11 +241,19 @@ class PlanMemo {
   }
 }
 
+/** Writes a route's answer once the credentials are issued. */
+export type SendCredentials = (res: Response, plan: CredentialsPlan, credentials: IssuedCredentials) => void;
+
 /**
- * `POST /v1/credentials`: verify the caller, read the optional `{ access }` body, resolve the
- * grant, issue (or reuse) credentials, audit, answer. Every outcome is audited and counted.
+ * A credentials route: count and verify the caller, read the access it asks for (`readAccess`;
+ * undefined is everything granted), resolve the grant, issue (or reuse) credentials, audit, count,
+ * and answer with `send`. Every outcome is audited and counted, refusals included.
  */
-export function credentialsHandler(options: CredentialsRouteOptions): RequestHandler {
+export function credentialsRoute(
+  options: CredentialsRouteOptions,
+  readAccess: (req: Request, res: Response) => Promise<readonly Access[] | undefined>,
+  send: SendCredentials,
+): RequestHandler {
   const { metrics, logger } = options;
   const plans = new PlanMemo();
   return async (req, res) => {
@@ -255,23 +263,39 @@ export function credentialsHandler(options: CredentialsRouteOptions): RequestHan
       const caller = await identifyCaller(req, options);
       subject = caller.claims.sub;
       await options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
-      await readOptionalJsonBody(req, res, options.json);
-      const { access } = parseCredentialsBody(req.body);
+      const access = await readAccess(req, res);
       const plan = await plans.plan(caller, access, req.ip, options);
       const issued = await issueCredentials(plan, options);
       auditIssued(req, res, plan, issued, logger);
       metrics.issued.inc({ cached: String(issued.cached) });
       metrics.duration.observe((performance.now() - started) / 1000);
+      send(res, plan, issued.credentials);
+    } catch (err) {
+      auditRefusal(req, res, err, subject, options);
+    }
+  };
+}
+
+/**
+ * `POST /v1/credentials`: the optional `{ access }` body (read only once the caller is known), and
+ * the protocol's credentials response.
+ */
+export function credentialsHandler(options: CredentialsRouteOptions): RequestHandler {
+  return credentialsRoute(
+    options,
+    async (req, res) => {
+      await readOptionalJsonBody(req, res, options.json);
+      return parseCredentialsBody(req.body).access;
+    },
+    (res, plan, credentials) => {
       // What res.json would send (the same headers and body), without Express's content-type
       // lookups on the hot path.
-      const body = JSON.stringify(credentialsResponse(plan, issued.credentials, options));
+      const body = JSON.stringify(credentialsResponse(plan, credentials, options));
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
       res.setHeader('Content-Length', Buffer.byteLength(body));
       res.end(body);
-    } catch (err) {
-      auditRefusal(req, res, err, subject, options);
-    }
-  };
+    },
+  );
 }
