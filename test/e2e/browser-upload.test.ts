@@ -4,8 +4,6 @@
 // of that part (WebCrypto). The test records the S3 requests the page sends and checks the bytes
 // stored, the payload hashes signed, and that a cancelled or failed upload leaves nothing behind.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
@@ -14,6 +12,7 @@ import { devPrefix, freshSubject, startBroker, type TestBroker } from '../helper
 import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { content } from './browser-upload-content.js';
+import { servePageBundle, type PageBundleServer } from './page-bundle.js';
 import type { UploadJob, UploadOutcome } from './browser-upload-page.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
@@ -27,30 +26,14 @@ const PAGE_ENTRY = fileURLToPath(new URL('./browser-upload-page.ts', import.meta
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 let browser: Browser;
-let pageServer: Server;
+let pageServer: PageBundleServer | undefined;
 /** Where the test page is served: its own origin, as a single-page app is, calling the broker with CORS. */
 let pageOrigin: string;
 const brokers: Record<'HTTP' | 'HTTPS', TestBroker> = {} as never;
 
 beforeAll(async () => {
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [PAGE_ENTRY],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  });
-  const bundle = out.outputFiles[0]!.text;
-  pageServer = createServer((req, res) => {
-    const js = req.url?.endsWith('.js');
-    res.setHeader('content-type', js ? 'text/javascript' : 'text/html');
-    res.end(js ? bundle : '<!doctype html><meta charset="utf-8"><script src="/page.js"></script>');
-  });
-  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-  pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+  pageServer = await servePageBundle(PAGE_ENTRY);
+  pageOrigin = `http://127.0.0.1:${pageServer.port}`;
   [brokers.HTTP, brokers.HTTPS, browser] = await Promise.all([
     startBroker({ corsOrigins: [pageOrigin] }),
     startBroker({ corsOrigins: [pageOrigin], s3Endpoint: s.s3TlsEndpoint }),
@@ -62,7 +45,6 @@ afterAll(async () => {
   await browser?.close();
   await brokers.HTTP?.close();
   await brokers.HTTPS?.close();
-  pageServer?.closeAllConnections();
   pageServer?.close();
 });
 

@@ -2,8 +2,6 @@
 // gets `cors_blocked` (the broker answered, the browser hid it), not `broker_unreachable`, and the
 // broker logs the refused origin once. The page is served from http://localhost:<port>, another
 // site than the brokers on 127.0.0.1, as a single-page app on its own domain would be.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,37 +9,22 @@ import { freshSubject, startBroker, type TestBroker } from '../helpers/broker.js
 import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { fakeVendor } from '../helpers/fake-vendor.js';
 import { deadUrl } from './web-server.js';
+import { servePageBundle, type PageBundleServer } from './page-bundle.js';
 
 declare const window: any;
 
 const PAGE_ENTRY = fileURLToPath(new URL('./cors-page.ts', import.meta.url));
 
 let browser: Browser;
-let pageServer: Server;
+let pageServer: PageBundleServer | undefined;
 let pageOrigin: string;
 let page: Page;
 let refusing: TestBroker;
 let allowing: TestBroker;
 
 beforeAll(async () => {
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [PAGE_ENTRY],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  });
-  const bundle = out.outputFiles[0]!.text;
-  pageServer = createServer((req, res) => {
-    const js = req.url?.endsWith('.js');
-    res.setHeader('content-type', js ? 'text/javascript' : 'text/html');
-    res.end(js ? bundle : '<!doctype html><meta charset="utf-8"><script src="/page.js"></script>');
-  });
-  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-  pageOrigin = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
+  pageServer = await servePageBundle(PAGE_ENTRY);
+  pageOrigin = `http://localhost:${pageServer.port}`;
   [refusing, allowing, browser] = await Promise.all([
     startBroker({ vendor: fakeVendor(), corsOrigins: ['https://app.example.com'] }),
     startBroker({ vendor: fakeVendor(), corsOrigins: [pageOrigin] }),
@@ -56,7 +39,6 @@ afterAll(async () => {
   await browser?.close();
   await refusing?.close();
   await allowing?.close();
-  pageServer?.closeAllConnections();
   pageServer?.close();
 });
 
