@@ -502,8 +502,9 @@ describe('through the broker: response shape (mock)', () => {
         'public/*',
       ]);
     }
-    // A second request is served from the broker's cache, but still knows the identity: one token, one issue.
-    const again = await broker.credentials(await broker.token(sub));
+    // A second request with the same token is served from the broker's cache, but still knows the
+    // identity: one issue. (A new token would carry another exp, so another session policy and key.)
+    const again = await broker.credentials(token);
     expect(again.body.identityId).toBe(IDENTITY);
     expect(cm.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)).toHaveLength(1);
   });
