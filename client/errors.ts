@@ -4,7 +4,7 @@ import type { BrokerErrorCode } from './protocol/errors.js';
  * Every `code` that `keyhole/client`, `keyhole/amplify` and the `keyhole` command produce themselves.
  * Broker errors pass the broker's own `error.code` through as well (see `BROKER_ERRORS` in the
  * protocol), and `http_<status>` when the broker's error body was not one of ours.
- * The README's table of client error codes is checked against this list.
+ * The table of client error codes in client/README.md is checked against this list.
  */
 export const CLIENT_ERROR_CODES = Object.freeze([
   // BrokerError

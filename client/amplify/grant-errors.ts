@@ -145,7 +145,7 @@ export async function explainAccessDenied(
   const message = `access denied: ${parts.join('; ')}. The grant allows: ${describeGrant(grant)}`;
   const suggestion =
     "Give the broker a grant for the paths your app uses (KEYHOLE_GRANTS; for Amplify's private/{identityId}/, " +
-    'protected/{identityId}/ and public/ layout see "Grant Amplify\'s key layout" in the README), or use paths inside the grant.';
+    'protected/{identityId}/ and public/ layout see "Grant Amplify\'s key layout" in client/amplify/README.md), or use paths inside the grant.';
   const e = err as { message?: string; recoverySuggestion?: string };
   try {
     e.message = message;

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 /**
  * Every `error.code` the broker sends, with the HTTP status it comes with. The one list: the
  * server's error classes accept only these codes (and take their status from here), and the
- * README's table is checked against it by `test/unit/readme-error-codes.test.ts`.
+ * table in server/README.md (HTTP API) is checked against it by `test/unit/readme-error-codes.test.ts`.
  *
  * `/readyz` is the one exception to "status per code": it answers every failed check with 503,
  * naming the check's code (a vendor's `sts_error` included), so that a load balancer only ever

@@ -60,10 +60,13 @@ describe('client/amplify/example: the README Amplify example against the local s
       .slice(1)
       .join('\n')
       .trim();
-    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const readme = readFileSync(join(repo, 'client/amplify/README.md'), 'utf8');
     const imports = app.split('\n').filter((l) => l.startsWith('import '));
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     const shown = blocks.filter((b) => b.includes(body) && imports.every((i) => b.includes(i)));
-    expect(shown, 'a README ts block with app.ts imports and code after "the README" marker').toHaveLength(1);
+    expect(
+      shown,
+      'a client/amplify/README.md ts block with app.ts imports and code after "the README" marker',
+    ).toHaveLength(1);
   });
 });

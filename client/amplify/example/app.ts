@@ -1,4 +1,4 @@
-// The README's Amplify example ("Plug it into Amplify"), runnable: `npm run example:amplify` runs it
+// The Amplify example of client/amplify/README.md ("Plug it into Amplify"), runnable: `npm run example:amplify` runs it
 // against the local stack (see run.mjs). Only the settings at the top differ from an app's own code.
 import { Amplify } from 'aws-amplify';
 import * as amplifyStorage from 'aws-amplify/storage';

@@ -1,4 +1,4 @@
-// `npm run example:amplify`: runs app.ts (the README's Amplify example) against the local stack.
+// `npm run example:amplify`: runs app.ts (the Amplify example of client/amplify/README.md) against the local stack.
 // What it takes, each step also what an app of your own against the local stack needs:
 //   1. the local stack (`npm run local:up`; started here when it is down) and a current build;
 //   2. a broker whose grant has Amplify's key layout (KEYHOLE_GRANTS; here a broker of its own on a
@@ -26,7 +26,7 @@ step(process.execPath, ['infra/local/stale-build.mjs', '--rebuild']);
 const envFile = process.env.KEYHOLE_ENV_FILE ?? `${repo}.local/keyhole.env`;
 const stack = parseEnv(readFileSync(envFile, 'utf8'));
 const bucket = stack.KEYHOLE_BUCKET;
-// Amplify's layout, as in the README ("Grant Amplify's key layout").
+// Amplify's layout, as in client/amplify/README.md ("Grant Amplify's key layout").
 const amplifyGrants = JSON.stringify([
   {
     bucket,
