@@ -19,6 +19,7 @@ import {
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
+import { ensureNotifications, notifyToken, pushEndpoint } from './notifications.mjs';
 import { bucketPolicy, PUBLIC_ACCESS_BLOCK, rolePermissions, trustPolicy } from './uploader-role.mjs';
 
 const env = process.env;
@@ -95,8 +96,37 @@ function spkiSha256(certFile) {
   return createHash('sha256').update(spki).digest('base64');
 }
 
+// Upload events: RGW pushes ObjectCreated records under the grant prefix to the broker that `npm start`
+// runs (its PORT, else 8787), with a token only this stack's settings file holds. Set up here, with the
+// bucket, not by the broker: it is infrastructure (the AWS stack wires S3 to its Lambda the same way), it
+// needs the bucket owner's rights, which the broker's upload checks do not, and brokers sharing the bucket
+// (tests, several instances) would otherwise overwrite each other's wiring.
+async function ensureUploadEvents() {
+  const port = env.KEYHOLE_NOTIFY_PORT || env.PORT || '8787';
+  if (!/^\d{1,5}$/.test(port)) throw new Error(`KEYHOLE_NOTIFY_PORT (or PORT) must be a port number (got ${port})`);
+  const token = notifyToken(env.KEYHOLE_LOCAL_STATE);
+  const wired = await ensureNotifications({
+    s3,
+    endpoint,
+    region,
+    credentials,
+    bucket,
+    prefix: env.KEYHOLE_LOCAL_NOTIFY_PREFIX ?? 'users/',
+    endpointUrl: pushEndpoint(port, token),
+  });
+  if (!wired.ok) {
+    console.error(
+      `[keyhole local] upload events are off: ${wired.reason}; it was started before they were enabled. ` +
+        'Restart the stack (npm run local:down && npm run local:up) to have RGW report uploads to the broker.',
+    );
+    return undefined;
+  }
+  return { token, port };
+}
+
 const roleArn = await ensureRole();
 await ensureBucket();
+const events = await ensureUploadEvents();
 
 const lines = [
   '# Written by `npm run local:up`. Connection settings for the local Ceph RGW stack.',
@@ -115,6 +145,9 @@ const lines = [
   `KEYHOLE_LOCAL_TLS_SPKI_SHA256=${spkiSha256(`${env.KEYHOLE_LOCAL_STATE}/tls/rgw.crt`)}`,
   `KEYHOLE_BROKER_ACCESS_KEY_ID=${credentials.accessKeyId}`,
   `KEYHOLE_BROKER_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+  // RGW's bucket notification calls POST /v1/uploads/notify?token=<this> on 127.0.0.1:<port>.
+  ...(events ? [`# RGW reports uploads to http://127.0.0.1:${events.port}/v1/uploads/notify`] : []),
+  ...(events ? [`KEYHOLE_NOTIFY_TOKEN=${events.token}`] : []),
   '',
 ];
 const file = env.KEYHOLE_ENV_FILE;

@@ -20,7 +20,8 @@ if [[ "$broker_port" =~ ^[0-9]+$ ]] && [ "$broker_port" -gt 0 ] && port_taken "$
     "${KEYHOLE_HOST:-127.0.0.1}" "$broker_port" "$broker_port" "$by" >&2
   exit 1
 fi
-bash "$here/up.sh"
+# RGW's upload notifications go to this broker's port (infra/local/bootstrap.mjs).
+KEYHOLE_NOTIFY_PORT="$broker_port" bash "$here/up.sh"
 # Rebuild when a source (server/, client/, package.json, tsconfig*.json) is newer than the build, or
 # a build output is missing; otherwise this takes a few milliseconds.
 node "$here/stale-build.mjs" --rebuild

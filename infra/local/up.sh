@@ -70,7 +70,7 @@ rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT ssl_endpoint=127.0.0.1:$RGW_S
 rgw dns name = localhost
 rgw sts key = $(cat "$STATE/sts.key")
 rgw s3 auth use sts = true
-rgw enable apis = s3, s3website, admin, sts, iam
+rgw enable apis = s3, s3website, admin, sts, iam, notifications
 rgw thread pool size = 256
 rgw gc obj min wait = 60
 EOF

@@ -97,13 +97,21 @@ export const VARIABLES = {
     .string()
     .regex(/^[\w:.-]{1,64}$/, 'expected up to 64 letters, digits or _ : . - such as "keyhole:"')
     .default('keyhole:'),
+  KEYHOLE_NOTIFY_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{32,256}$/, 'expected 32 to 256 letters, digits, "_" or "-" (openssl rand -hex 32)')
+    .optional(),
   NODE_ENV: z.string().optional(),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
 
 /** Variables whose value is never echoed in a problem: it is, or may contain, a secret. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['KEYHOLE_REDIS_KEYS', 'KEYHOLE_REDIS_URL']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'KEYHOLE_REDIS_KEYS',
+  'KEYHOLE_REDIS_URL',
+  'KEYHOLE_NOTIFY_TOKEN',
+]);
 
 /** The variables' values. One that could not be parsed is undefined and marked in `Problems`. */
 export type Variables = { readonly [K in VariableName]: z.output<(typeof VARIABLES)[K]> };

@@ -18,6 +18,11 @@ export interface UploadsConfig {
   readonly quarantinePrefix?: string;
   /** `KEYHOLE_EVENTS_WEBHOOK_URL` and `KEYHOLE_EVENTS_WEBHOOK_SECRET`. */
   readonly webhook?: WebhookOptions;
+  /**
+   * `KEYHOLE_NOTIFY_TOKEN`: serve `POST /v1/uploads/notify?token=<it>` for RGW's bucket notifications
+   * (raw keys). `npm run local:up` writes it to `.local/keyhole.env` with the topic that uses it.
+   */
+  readonly notifyToken?: string;
 }
 
 const WEBHOOK_URL = 'KEYHOLE_EVENTS_WEBHOOK_URL';
@@ -65,7 +70,12 @@ export function uploadsFrom(
     }
   }
   if (webhook === false) return undefined;
-  if (region === undefined || keys === undefined || problems.anyUnreadable(['KEYHOLE_S3_ENDPOINT'])) return undefined;
+  if (
+    region === undefined ||
+    keys === undefined ||
+    problems.anyUnreadable(['KEYHOLE_S3_ENDPOINT', 'KEYHOLE_NOTIFY_TOKEN'])
+  )
+    return undefined;
   const forcePathStyle = c.KEYHOLE_S3_FORCE_PATH_STYLE ?? (c.KEYHOLE_S3_ENDPOINT ? true : undefined);
   return {
     region,
@@ -74,12 +84,13 @@ export function uploadsFrom(
     ...keys,
     ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
     ...(webhook ? { webhook } : {}),
+    ...(c.KEYHOLE_NOTIFY_TOKEN ? { notifyToken: c.KEYHOLE_NOTIFY_TOKEN } : {}),
   };
 }
 
 /** The broker's `uploads` option for these settings: an S3 client with the broker's own identity. */
 export function uploadsOptionsFrom(config: UploadsConfig): UploadsOptions {
-  const { quarantinePrefix, webhook, ...s3 } = config;
+  const { quarantinePrefix, webhook, notifyToken, ...s3 } = config;
   return {
     s3: new S3Client({
       ...s3,
@@ -88,5 +99,6 @@ export function uploadsOptionsFrom(config: UploadsConfig): UploadsOptions {
     }),
     ...(quarantinePrefix !== undefined ? { quarantinePrefix } : {}),
     ...(webhook ? { webhook } : {}),
+    ...(notifyToken !== undefined ? { notifications: { token: notifyToken, keyEncoding: 'raw' as const } } : {}),
   };
 }

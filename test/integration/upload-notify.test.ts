@@ -1,8 +1,9 @@
 // The local asynchronous path's receiver (issue 15, point 2, in part): RGW bucket-notification
 // records POSTed to /v1/uploads/notify run the same handler as the confirm. The records are shaped
 // exactly as RGW 16 sends them (../shared/notes/rgw-hardening-and-events.md); the objects are real,
-// on the running RGW. RGW's own delivery is not exercised: its `notifications` API is off in the
-// local stack's configuration, and this suite never restarts RGW.
+// on the running RGW. RGW's own delivery to this route is tested on a stack instance of its own
+// (test/stack/notifications.test.ts): the shared stack may predate `notifications` in its
+// `rgw enable apis`, and this suite never restarts it.
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

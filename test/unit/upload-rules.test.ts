@@ -8,6 +8,7 @@ import { loadConfig } from '../../server/config.js';
 import { compileGrants } from '../../server/grants.js';
 import { ConfigError, createBroker } from '../../server/index.js';
 import { judge, typeVerdict } from '../../server/uploads/judge.js';
+import { uploadsOptionsFrom } from '../../server/config/uploads-env.js';
 import { checkUploadsOptions } from '../../server/uploads/options.js';
 import { checkQuarantinePrefix, compileUploadRules } from '../../server/uploads/rules.js';
 import { fakeVendor } from '../helpers/fake-vendor.js';
@@ -270,6 +271,19 @@ describe('the upload webhook from the environment', () => {
     ],
   ])('refuses %j, never echoing the secret', (extra, message) => {
     expect(configError({ KEYHOLE_BUCKET: 'uploads', ...extra })).toBe(message);
+  });
+
+  it('reads KEYHOLE_NOTIFY_TOKEN into the notify route (raw keys, as RGW sends them); refuses a short one unechoed', () => {
+    const token = 'a'.repeat(40);
+    const c = loadConfig({ ...env, KEYHOLE_BUCKET: 'uploads', KEYHOLE_NOTIFY_TOKEN: token });
+    expect(c.uploads?.notifyToken).toBe(token);
+    expect(uploadsOptionsFrom(c.uploads!).notifications).toEqual({ token, keyEncoding: 'raw' });
+    expect(
+      uploadsOptionsFrom(loadConfig({ ...env, KEYHOLE_BUCKET: 'uploads' }).uploads!).notifications,
+    ).toBeUndefined();
+    expect(configError({ KEYHOLE_BUCKET: 'uploads', KEYHOLE_NOTIFY_TOKEN: 'short-secret' })).toBe(
+      'KEYHOLE_NOTIFY_TOKEN: expected 32 to 256 letters, digits, "_" or "-" (openssl rand -hex 32)',
+    );
   });
 
   it('refuses onUpload without uploads, and a bad webhook option, naming the option', () => {
