@@ -2,15 +2,9 @@
 // into JavaScript memory, copies each part together (Buffer.concat), and the SDK then hashes every
 // part for the SigV4 signature, in JavaScript once a part reaches 8 MiB (Sha256WebCrypto falls back
 // to Sha256Js): in Chromium that capped uploads at a few MB/s. Here each part's body is
-// `blob.slice(start, end)`, which the browser sends from its blob storage without the page ever
+// `blob.slice(start, end)` (parts: upload-parts.ts), which the browser sends from its blob storage without the page ever
 // holding the bytes; the signature's payload hash is chosen in `payloadHash` below.
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BuildMiddleware } from '@smithy/types';
 
 export interface BlobUploadParams {
@@ -18,13 +12,6 @@ export interface BlobUploadParams {
   readonly Key: string;
   readonly ContentType?: string;
   readonly Metadata?: Record<string, string>;
-}
-
-export interface BlobUploadSettings {
-  readonly partSize: number;
-  readonly queueSize: number;
-  readonly signal: AbortSignal;
-  readonly onProgress?: (loaded: number, total: number) => void;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -68,7 +55,7 @@ async function payloadHash(protocol: string | undefined, part: Blob): Promise<st
 }
 
 /** Sends `command` (whose body is `body`) with the payload hash {@link payloadHash} chooses. */
-async function sendSigned<T>(
+export async function sendSigned<T>(
   client: S3Client,
   command: PutObjectCommand | UploadPartCommand,
   body: Blob,
@@ -88,64 +75,12 @@ async function sendSigned<T>(
   return (await client.send(command as never, { abortSignal: signal })) as T;
 }
 
-/**
- * Uploads `blob`: one PUT up to `partSize`, multipart by slices above. Throws on the first failure;
- * the caller aborts the multipart upload (see storage-upload.ts).
- */
-export async function uploadBlob(
+/** Uploads `blob` in one PUT (a Blob up to one part, in a browser). */
+export async function putBlob(
   client: S3Client,
   params: BlobUploadParams,
   blob: Blob,
-  settings: BlobUploadSettings,
+  signal: AbortSignal,
 ): Promise<{ ETag?: string | undefined }> {
-  const { partSize, signal } = settings;
-  const total = blob.size;
-  if (total <= partSize) {
-    const out = await sendSigned<{ ETag?: string | undefined }>(
-      client,
-      new PutObjectCommand({ ...params, Body: blob }),
-      blob,
-      signal,
-    );
-    settings.onProgress?.(total, total);
-    return out;
-  }
-  signal.throwIfAborted();
-  const created = await client.send(new CreateMultipartUploadCommand(params), { abortSignal: signal });
-  const UploadId = created.UploadId!;
-  const count = Math.ceil(total / partSize);
-  const etags = new Array<string | undefined>(count);
-  let next = 0;
-  let loaded = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count && !signal.aborted) {
-      const index = next++;
-      const part = blob.slice(index * partSize, Math.min(total, (index + 1) * partSize));
-      const command = new UploadPartCommand({
-        Bucket: params.Bucket,
-        Key: params.Key,
-        UploadId,
-        PartNumber: index + 1,
-        Body: part,
-        ContentLength: part.size,
-      });
-      const out = await sendSigned<{ ETag?: string | undefined }>(client, command, part, signal);
-      etags[index] = out.ETag;
-      loaded += part.size;
-      settings.onProgress?.(loaded, total);
-    }
-  };
-  // The first failure stops the others from starting parts; the caller aborts the ones in flight.
-  const workers = Array.from({ length: Math.min(settings.queueSize, count) }, worker);
-  await Promise.all(workers);
-  signal.throwIfAborted();
-  return client.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: params.Bucket,
-      Key: params.Key,
-      UploadId,
-      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    }),
-    { abortSignal: signal },
-  );
+  return sendSigned(client, new PutObjectCommand({ ...params, Body: blob }), blob, signal);
 }

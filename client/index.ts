@@ -11,6 +11,12 @@ export {
   type Storage,
   type StorageOptions,
   type UploadOptions,
+  type UploadControls,
+  type UploadTask,
+  type ResumableOptions,
+  type ResumeEvent,
+  type RestartCode,
+  type UnfinishedUpload,
   type UploadProgress,
   type UploadBody,
   type UploadResult,
@@ -38,3 +44,12 @@ export {
 } from './errors.js';
 export { isNetworkError } from './network-error.js';
 export { UploadRejectedError } from './upload-confirm.js';
+export {
+  fileIdentity,
+  indexedDbUploadStore,
+  memoryUploadStore,
+  type FileIdentity,
+  type StoredPart,
+  type UploadRecord,
+  type UploadStore,
+} from './upload-store.js';

@@ -80,6 +80,8 @@ export class MultipartWatcher {
           if (w.inflight === 0) return;
         }
       },
+      /** Counts an upload created earlier (one being resumed) as open, so a failure aborts it too. */
+      adopt: (uploadId: string): void => void w.open.add(uploadId),
       /** Multipart uploads created and not yet completed or aborted. */
       open: (): string[] => [...w.open],
       release: (): void => {

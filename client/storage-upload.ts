@@ -1,14 +1,25 @@
-// Uploads through lib-storage, and the clean-up that makes a failed, cancelled or signed-out upload
-// leave neither parts nor a half-object on S3.
-import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
+// Uploads: Blobs and Files in parts by slices (upload-parts.ts), which can pause and resume, and
+// other bodies through lib-storage; and the clean-up that makes a failed, cancelled or signed-out
+// upload leave neither parts nor a half-object on S3 (unless it is resumable, see resumable-upload.ts).
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { hashesPayload, sendsBlobSlices, uploadBlob } from './blob-upload.js';
+import { hashesPayload, putBlob, sendsBlobSlices } from './blob-upload.js';
 import { toUploadBody } from './body.js';
 import { BrokerError, SignedOutError, StorageError } from './errors.js';
 import { fullKey } from './keys.js';
 import type { MultipartWatcher } from './multipart-cleanup.js';
 import type { OperationContext } from './s3-session.js';
 import { toStorageError } from './storage-errors.js';
+import { PauseGate, sendParts } from './upload-parts.js';
+import { resumeOrCreate, type Resumed, type ResumableOptions, type ResumeEvent } from './resumable-upload.js';
+import type { UploadStore } from './upload-store.js';
+
+export type { ResumableOptions, ResumeEvent };
 
 /** Upload progress. `total` is undefined for streams of unknown length. */
 export interface UploadProgress {
@@ -31,7 +42,29 @@ export interface UploadOptions {
   readonly partSizeBytes?: number;
   /** Parts uploaded in parallel. Default: the storage object's, else chosen from the size (see {@link queueSizeFor}). */
   readonly queueSize?: number;
+  /**
+   * A Blob or File larger than one part: keep the multipart upload's state in the storage object's
+   * `uploadStore` (or `resumable.store`), so the same file uploaded to the same key later (after a
+   * failure, a reload, a crash) sends only the parts S3 does not have. A failed upload is then kept
+   * on S3 for that; cancelling through `signal` still aborts it (unless `keepOnAbort`).
+   */
+  readonly resumable?: boolean | ResumableOptions;
 }
+
+/** Pause and resume a running upload (a Blob or File body; see {@link UploadTask}). */
+export interface UploadControls {
+  /**
+   * Stops sending: the parts in flight are aborted and sent again on {@link UploadControls.resume}.
+   * A Blob of one part is sent whole. Throws a TypeError for bodies other than a Blob or File
+   * (bytes, strings, streams), which lib-storage uploads and cannot pause.
+   */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+}
+
+/** What `storage.upload()` returns: the upload's promise, which can also be paused and resumed. */
+export type UploadTask<T = UploadResult> = Promise<T> & UploadControls;
 
 export interface UploadResult {
   /** Key relative to the prefix, as given. */
@@ -74,15 +107,42 @@ export interface UploadDefaults {
   readonly queueSize: number | undefined;
   /** Watches the multipart uploads of every client of the storage object. */
   readonly multipart: MultipartWatcher;
+  /** Where resumable uploads keep their state when the upload names no store. */
+  readonly store: UploadStore;
 }
 
 type Watch = ReturnType<MultipartWatcher['watch']>;
 
+function isBlob(body: UploadBody): body is Blob {
+  return typeof Blob !== 'undefined' && body instanceof Blob;
+}
+
 /** The body's size in bytes when it is known before reading it. */
 function sizeOf(body: UploadBody): number | undefined {
   if (body instanceof Uint8Array) return body.byteLength;
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return body.size;
+  if (isBlob(body)) return body.size;
   return undefined;
+}
+
+/** Adds pause and resume to `promise`, through `gate`; `pausable` false makes pause() throw. */
+export function uploadTask<T>(promise: Promise<T>, gate: PauseGate, pausable: boolean): UploadTask<T> {
+  return Object.defineProperties(promise, {
+    pause: {
+      value: () => {
+        if (!pausable) {
+          throw new TypeError('pause() needs a Blob or File body: bytes, strings and streams cannot be paused');
+        }
+        gate.pause();
+      },
+    },
+    resume: { value: () => gate.resume() },
+    paused: { get: () => gate.paused },
+  }) as UploadTask<T>;
+}
+
+/** True when `body` can be paused: a Blob or File (in parts by slices). */
+export function pausable(body: UploadBody): boolean {
+  return isBlob(body);
 }
 
 function params(
@@ -175,9 +235,68 @@ async function failureAfterCleanup(
   );
 }
 
+/** A Blob of more than one part, by slices: create, send the parts, complete. */
+async function uploadBlobParts(
+  ctx: OperationContext,
+  params: { Bucket: string; Key: string; ContentType?: string; Metadata?: Record<string, string> },
+  blob: Blob,
+  job: { partSize: number; queueSize: number; slices: boolean; gate: PauseGate; signal: AbortSignal },
+  opts: UploadOptions,
+): Promise<{ ETag?: string | undefined }> {
+  job.signal.throwIfAborted();
+  const { UploadId } = await ctx.client.send(new CreateMultipartUploadCommand(params), { abortSignal: job.signal });
+  return completeParts(ctx.client, params, UploadId!, blob, new Map(), job, opts);
+}
+
+/** Sends the parts of `blob` missing from `done`, then completes the multipart upload `UploadId`. */
+export async function completeParts(
+  client: S3Client,
+  target: { readonly Bucket: string; readonly Key: string },
+  UploadId: string,
+  blob: Blob,
+  done: Map<number, string>,
+  job: { partSize: number; queueSize: number; slices: boolean; gate: PauseGate; signal: AbortSignal },
+  opts: UploadOptions,
+  onPart?: (partNumber: number, etag: string) => void,
+): Promise<{ ETag?: string | undefined }> {
+  const Parts = await sendParts({
+    client,
+    Bucket: target.Bucket,
+    Key: target.Key,
+    UploadId,
+    blob,
+    done,
+    ...job,
+    ...(onPart ? { onPart } : {}),
+    ...(opts.onProgress ? { onProgress: progressTo(opts.onProgress) } : {}),
+  });
+  return client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: target.Bucket,
+      Key: target.Key,
+      UploadId,
+      MultipartUpload: { Parts },
+    }),
+    { abortSignal: job.signal },
+  );
+}
+
+/** The resumable settings of `opts`, or undefined when the upload is not resumable. */
+function resumableOf(
+  opts: UploadOptions,
+  defaults: UploadDefaults,
+): (ResumableOptions & { readonly store: UploadStore }) | undefined {
+  const r = opts.resumable;
+  if (!r) return undefined;
+  return r === true ? { store: defaults.store } : { ...r, store: r.store ?? defaults.store };
+}
+
 /**
- * Uploads through lib-storage `Upload`: a single PUT below one part, parallel multipart above.
- * A failed or cancelled multipart upload is aborted on S3, so no parts or half-object remain.
+ * Uploads `body` to `key`. A Blob or File of more than one part goes in parts by slices (pausable
+ * through `gate`, resumable with `opts.resumable`); one part of a Blob in a browser, one PUT of the
+ * slice; anything else through lib-storage `Upload`. A failed or cancelled multipart upload is
+ * aborted on S3, so no parts or half-object remain, except a resumable one that failed: that one
+ * is kept, with its record, for the next attempt.
  */
 export async function uploadObject(
   ctx: OperationContext,
@@ -185,6 +304,7 @@ export async function uploadObject(
   key: string,
   body: UploadBody,
   opts: UploadOptions,
+  gate: PauseGate = new PauseGate(),
 ): Promise<UploadResult> {
   const Key = fullKey(ctx.grant.prefix, key);
   if (opts.signal?.aborted)
@@ -199,26 +319,63 @@ export async function uploadObject(
   const onAbort = () => controller.abort();
   const target = { Bucket: ctx.grant.bucket, Key };
   const queueSize = opts.queueSize ?? defaults.queueSize ?? queueSizeFor(size);
+  const multipartBlob = isBlob(body) && body.size > partSize;
+  const resumable = multipartBlob ? resumableOf(opts, defaults) : undefined;
   const watch = defaults.multipart.watch(ctx.grant.bucket, Key);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const settled = ctx.session.trackUpload(controller);
+  let resumed: Resumed | undefined;
   try {
     if (opts.signal?.aborted) controller.abort();
-    const out = bySlices
-      ? await uploadBlob(ctx.client, params(target, opts), body as Blob, {
-          partSize,
-          queueSize,
-          signal: controller.signal,
-          ...(opts.onProgress ? { onProgress: progressTo(opts.onProgress) } : {}),
-        })
-      : await newUpload(ctx.client, target, body, opts, { partSize, queueSize }, controller).done();
+    await gate.wait(controller.signal);
+    const job = { partSize, queueSize, slices: bySlices, gate, signal: controller.signal };
+    let out: { ETag?: string | undefined };
+    if (resumable) {
+      resumed = await resumeOrCreate(ctx, params(target, opts), body as Blob, partSize, resumable, watch);
+      const r = resumed;
+      out = await completeParts(
+        ctx.client,
+        target,
+        r.uploadId,
+        body as Blob,
+        r.done,
+        { ...job, partSize: r.partSize },
+        opts,
+        r.onPart,
+      );
+      await r.finished();
+    } else if (multipartBlob) {
+      out = await uploadBlobParts(ctx, params(target, opts), body, job, opts);
+    } else if (bySlices) {
+      const blob = body as Blob;
+      out = await putBlob(ctx.client, params(target, opts), blob, controller.signal);
+      opts.onProgress?.({ loaded: blob.size, total: blob.size, fraction: 1 });
+    } else {
+      out = await newUpload(ctx.client, target, body, opts, { partSize, queueSize }, controller).done();
+    }
     return { key, fullKey: Key, bucket: ctx.grant.bucket, etag: out.ETag };
   } catch (err) {
     // Stop feeding parts, let in-flight calls settle, then abort whatever is still open, so a
     // failed or cancelled upload leaves neither parts nor a half-object behind.
+    const cancelled = opts.signal?.aborted === true;
     controller.abort();
     await watch.settled();
-    throw await failureAfterCleanup(ctx, key, Key, watch, err, opts.signal);
+    // A resumable upload that failed, or was stopped with keepOnAbort, stays on S3 for next time;
+    // cancelled or signed out, it is aborted and its record dropped like any other.
+    if (resumed && !ctx.session.retired && (!cancelled || resumable?.keepOnAbort === true)) {
+      await resumed.saved();
+      const failure = toStorageError(
+        cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err }) : err,
+        'upload',
+        key,
+        ctx.grant.access,
+      );
+      failure.message += `; ${resumed.progress()} kept on S3: upload the same file to the same key to resume`;
+      throw failure;
+    }
+    const failure = await failureAfterCleanup(ctx, key, Key, watch, err, opts.signal);
+    await resumed?.discard();
+    throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     watch.release();

@@ -18,16 +18,33 @@ import {
 } from './storage-objects.js';
 import {
   MIN_PART_BYTES,
+  pausable,
   uploadObject,
+  uploadTask,
   type UploadBody,
   type UploadDefaults,
   type UploadOptions,
   type UploadResult,
+  type UploadTask,
 } from './storage-upload.js';
+import { discardUpload, unfinishedUploads, type UnfinishedUpload } from './resumable-upload.js';
+import { fullKey } from './keys.js';
+import { PauseGate } from './upload-parts.js';
+import { memoryUploadStore, type UploadStore } from './upload-store.js';
 import { precheckUpload, type UploadExpectations, type UploadVerdict } from './upload-confirm.js';
 
 export type { DownloadResult, ListedObject, ListPage } from './storage-objects.js';
-export type { UploadBody, UploadOptions, UploadProgress, UploadResult } from './storage-upload.js';
+export type {
+  ResumableOptions,
+  ResumeEvent,
+  UploadBody,
+  UploadControls,
+  UploadOptions,
+  UploadProgress,
+  UploadResult,
+  UploadTask,
+} from './storage-upload.js';
+export type { RestartCode, UnfinishedUpload } from './resumable-upload.js';
 export type { RejectReason, UploadExpectations, UploadVerdict } from './upload-confirm.js';
 
 /** {@link UploadOptions}, and what to do after the upload (issue 15). */
@@ -59,6 +76,11 @@ export interface StorageOptions {
   readonly queueSize?: number;
   /** Extra S3Client settings (retries, request handler...). Region, endpoint and credentials come from the broker. */
   readonly s3?: ExtraS3Config;
+  /**
+   * Where `upload(…, { resumable: true })` keeps its records: `indexedDbUploadStore()` in a browser
+   * (survives a reload), your own {@link UploadStore}, or by default {@link memoryUploadStore}.
+   */
+  readonly uploadStore?: UploadStore;
 }
 
 /** The object returned by {@link createStorage}. */
@@ -76,15 +98,29 @@ export interface Storage {
   client(): Promise<S3Client>;
 
   /**
-   * Uploads through lib-storage `Upload`: a single PUT below one part, parallel multipart above.
-   * A failed or cancelled multipart upload is aborted on S3, so no parts or half-object remain.
+   * Uploads `body`: one PUT below one part, parallel multipart above (a Blob or File by slices,
+   * other bodies through lib-storage). A failed or cancelled multipart upload is aborted on S3, so
+   * no parts or half-object remain; with `resumable`, a failed one is kept to be resumed instead.
+   * The returned promise also has `pause()` and `resume()` (Blob and File bodies).
    */
   upload(
     key: string,
     body: UploadBody,
     opts: ConfirmedUploadOptions & { readonly confirm: true },
-  ): Promise<ConfirmedUpload>;
-  upload(key: string, body: UploadBody, opts?: ConfirmedUploadOptions): Promise<UploadResult>;
+  ): UploadTask<ConfirmedUpload>;
+  upload(key: string, body: UploadBody, opts?: ConfirmedUploadOptions): UploadTask;
+
+  /**
+   * The resumable uploads recorded in the `uploadStore` (or `store`) for this user's bucket and
+   * prefix that have not finished, oldest first. Records for other users' prefixes are not listed.
+   */
+  unfinishedUploads(store?: UploadStore): Promise<UnfinishedUpload[]>;
+
+  /**
+   * Discards the unfinished resumable upload of `key`: aborts its multipart upload on S3 and drops
+   * its record. Resolves false when there was none.
+   */
+  discardUpload(key: string, store?: UploadStore): Promise<boolean>;
 
   /** Downloads an object as bytes (default) or as a web ReadableStream. */
   download<As extends 'bytes' | 'stream' = 'bytes'>(
@@ -145,7 +181,13 @@ function uploadDefaults(options: StorageOptions): UploadDefaults {
   const queueSize = options.queueSize;
   if (queueSize !== undefined && (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64))
     throw new RangeError('options.queueSize must be an integer from 1 to 64');
-  return { partSizeBytes, queueSize, multipart: new MultipartWatcher() };
+  const store = options.uploadStore ?? memoryUploadStore();
+  for (const method of ['get', 'set', 'delete', 'list'] as const) {
+    if (typeof store[method] !== 'function') {
+      throw new TypeError(`options.uploadStore must have get, set, delete and list methods (no ${method})`);
+    }
+  }
+  return { partSizeBytes, queueSize, multipart: new MultipartWatcher(), store };
 }
 
 /**
@@ -175,13 +217,26 @@ export function createStorage(options: StorageOptions): Storage {
   return {
     grant: () => credentials.grant(),
     client: async () => (await sessions.context()).client,
-    upload: (async (key: string, body: UploadBody, opts: ConfirmedUploadOptions = {}) => {
-      if (opts.expect) precheckUpload(key, body, opts.contentType, opts.expect);
-      const result = await uploadObject(await sessions.context(), defaults, key, body, opts);
-      if (opts.confirm !== true) return result;
-      if (!credentials.confirmUpload) throw new TypeError('confirm: true needs a provider from brokerCredentials(...)');
-      return { ...result, verdict: await credentials.confirmUpload(key) };
+    upload: ((key: string, body: UploadBody, opts: ConfirmedUploadOptions = {}) => {
+      const gate = new PauseGate();
+      const run = async () => {
+        if (opts.expect) precheckUpload(key, body, opts.contentType, opts.expect);
+        const result = await uploadObject(await sessions.context(), defaults, key, body, opts, gate);
+        if (opts.confirm !== true) return result;
+        if (!credentials.confirmUpload)
+          throw new TypeError('confirm: true needs a provider from brokerCredentials(...)');
+        return { ...result, verdict: await credentials.confirmUpload(key) };
+      };
+      return uploadTask(run(), gate, pausable(body));
     }) as Storage['upload'],
+    unfinishedUploads: async (store = defaults.store) => {
+      const grant = await credentials.grant();
+      return unfinishedUploads(store, grant.bucket, grant.prefix);
+    },
+    discardUpload: async (key, store = defaults.store) => {
+      const ctx = await sessions.context();
+      return discardUpload(ctx.client, store, ctx.grant.bucket, fullKey(ctx.grant.prefix, key));
+    },
     download: async (key, opts = {}) => downloadObject(await sessions.context(), key, opts),
     head: async (key) => headObject(await sessions.context(), key),
     listPage,
