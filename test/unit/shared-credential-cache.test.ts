@@ -1,0 +1,269 @@
+// SharedCredentialCache against a private redis-server (no RGW): what it writes to Redis (sealed,
+// under which key, for how long), when a value is fresh enough to reuse, how concurrent misses
+// across instances wait for one vendor call, and that Redis being unusable falls back to the
+// instance's own cache. Clocks are injected, so "half the lifetime" is checked to the millisecond.
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedState, type SharedState } from '../../server/index.js';
+import { SharedCredentialCache } from '../../server/shared/credential-cache.js';
+import { Sealer } from '../../server/shared/sealed.js';
+import type { IssuedCredentials } from '../../server/vendors/vendor.js';
+import { freePort, startRedis, TEST_KEY, waitFor, type TestRedis } from '../helpers/redis.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const states: SharedState[] = [];
+afterEach(async () => {
+  for (const s of states.splice(0)) await s.close();
+});
+
+/** A connected shared state on a fresh key prefix (or on `prefix`, to share it with another instance). */
+async function stateOn(prefix = `t${randomBytes(5).toString('hex')}:`, lockMs = 60_000): Promise<SharedState> {
+  const state = createSharedState({ url: redis.url, keys: [TEST_KEY], prefix, timeoutMs: 2000, lockMs });
+  states.push(state);
+  await waitFor('the first connection to Redis', () => state.usable());
+  return state;
+}
+
+const T0 = 1_900_000_000_000;
+const creds = (id: string, expiresAt: number): IssuedCredentials => ({
+  accessKeyId: id,
+  secretAccessKey: `secret-${id}`,
+  sessionToken: `token-${id}`,
+  expiration: new Date(expiresAt),
+});
+
+/** An issue function that counts its calls and answers `answer`. */
+function issuer(answer: () => IssuedCredentials | Promise<IssuedCredentials>) {
+  const f = async () => {
+    f.calls++;
+    return answer();
+  };
+  f.calls = 0;
+  return f;
+}
+
+/**
+ * A clock reading `at()` that records whether it was read. A miss reads the clock first when it
+ * finds the lock taken (to set its deadline), so `read` says the instance is now waiting.
+ */
+function probeClock(at: () => number) {
+  const f = () => ((f.read = true), at());
+  f.read = false;
+  return f;
+}
+
+/** A promise with its resolve and reject. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+describe('SharedCredentialCache in Redis', () => {
+  it('a miss calls the vendor once and stores the credentials sealed, under <prefix>cred:<key>, until half their lifetime', async () => {
+    const state = await stateOn();
+    const now = T0;
+    const cache = new SharedCredentialCache(state, 10, () => now);
+    const issue = issuer(() => creds('A', T0 + 900_000));
+    const first = await cache.get('k1', 900, issue);
+    expect(first).toEqual({ credentials: creds('A', T0 + 900_000), cached: false });
+    expect(issue.calls).toBe(1);
+    expect(state.stats.cache).toEqual({ hit: 0, miss: 1, waited: 0, undecryptable: 0, fallback: 0 });
+
+    const raw = await redis.admin.get(`${state.prefix}cred:k1`);
+    expect(raw).not.toBeNull();
+    expect(raw).not.toContain('secret-A');
+    expect(new Sealer([TEST_KEY]).open(raw!, `${state.prefix}cred:k1`)).toEqual(creds('A', T0 + 900_000));
+    // Stored for the time left after half the lifetime: 900 s - 450 s = 450,000 ms.
+    const pttl = await redis.admin.pttl(`${state.prefix}cred:k1`);
+    expect(pttl).toBeGreaterThan(440_000);
+    expect(pttl).toBeLessThanOrEqual(450_000);
+    // The lock was released once the value was written.
+    expect(await redis.admin.exists(`${state.prefix}lock:k1`)).toBe(0);
+  });
+
+  it('another instance on the same prefix reuses the value: a hit, no vendor call', async () => {
+    const a = await stateOn();
+    const b = await stateOn(a.prefix);
+    await new SharedCredentialCache(a, 10, () => T0).get(
+      'k',
+      900,
+      issuer(() => creds('A', T0 + 900_000)),
+    );
+    const other = issuer(() => creds('B', T0 + 900_000));
+    const got = await new SharedCredentialCache(b, 10, () => T0).get('k', 900, other);
+    expect(got).toEqual({ credentials: creds('A', T0 + 900_000), cached: true });
+    expect(other.calls).toBe(0);
+    expect(b.stats.cache).toEqual({ hit: 1, miss: 0, waited: 0, undecryptable: 0, fallback: 0 });
+  });
+
+  it('a stored value is reused while exactly half its lifetime remains, and not one millisecond less', async () => {
+    const state = await stateOn();
+    let now = T0;
+    const cache = new SharedCredentialCache(state, 10, () => now);
+    await cache.get(
+      'k',
+      900,
+      issuer(() => creds('A', T0 + 900_000)),
+    );
+    // Another instance (its own local cache) reads what Redis holds.
+    const reader = new SharedCredentialCache(state, 10, () => now);
+    now = T0 + 450_000; // 450,000 ms left of 900 s: exactly half
+    expect(
+      await reader.get(
+        'k',
+        900,
+        issuer(() => creds('B', now + 900_000)),
+      ),
+    ).toMatchObject({
+      credentials: { accessKeyId: 'A' },
+      cached: true,
+    });
+    now = T0 + 450_001;
+    const renew = issuer(() => creds('C', now + 900_000));
+    expect(await new SharedCredentialCache(state, 10, () => now).get('k', 900, renew)).toMatchObject({
+      credentials: { accessKeyId: 'C' },
+      cached: false,
+    });
+    expect(renew.calls).toBe(1);
+  });
+
+  it('credentials with half their lifetime or less left are returned but not stored', async () => {
+    const state = await stateOn();
+    const cache = new SharedCredentialCache(state, 10, () => T0);
+    // 900 s asked, 450 s left: nothing left to cache.
+    const got = await cache.get(
+      'short',
+      900,
+      issuer(() => creds('S', T0 + 450_000)),
+    );
+    expect(got).toEqual({ credentials: creds('S', T0 + 450_000), cached: false });
+    expect(await redis.admin.exists(`${state.prefix}cred:short`)).toBe(0);
+    expect(await redis.admin.exists(`${state.prefix}lock:short`)).toBe(0);
+    expect(state.stats.cache.miss).toBe(1);
+  });
+
+  it('concurrent misses in one instance share one round: one vendor call, the others are cached', async () => {
+    const state = await stateOn();
+    const cache = new SharedCredentialCache(state, 10, () => T0);
+    const gate = deferred<IssuedCredentials>();
+    const issue = issuer(() => gate.promise);
+    const all = Promise.all([1, 2, 3].map(() => cache.get('k', 900, issue)));
+    await waitFor('the vendor call', () => issue.calls === 1);
+    gate.resolve(creds('A', T0 + 900_000));
+    const results = await all;
+    expect(issue.calls).toBe(1);
+    expect(results.map((r) => [r.credentials.accessKeyId, r.cached])).toEqual([
+      ['A', false],
+      ['A', true],
+      ['A', true],
+    ]);
+  });
+
+  it('a miss while another instance holds the lock waits for its value: one vendor call in all, counted as waited', async () => {
+    const a = await stateOn();
+    const b = await stateOn(a.prefix);
+    const gate = deferred<IssuedCredentials>();
+    const first = issuer(() => gate.promise);
+    const fromA = new SharedCredentialCache(a, 10, () => T0).get('k', 900, first);
+    await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+    const second = issuer(() => creds('B', T0 + 900_000));
+    const clock = probeClock(() => T0);
+    const fromB = new SharedCredentialCache(b, 10, clock).get('k', 900, second);
+    await waitFor('B waiting for the lock', () => clock.read);
+    gate.resolve(creds('A', T0 + 900_000));
+    expect(await fromA).toMatchObject({ credentials: { accessKeyId: 'A' }, cached: false });
+    expect(await fromB).toEqual({ credentials: creds('A', T0 + 900_000), cached: true });
+    expect(second.calls).toBe(0);
+    expect(b.stats.cache).toEqual({ hit: 0, miss: 0, waited: 1, undecryptable: 0, fallback: 0 });
+  });
+
+  it('when the lock holder fails it releases the lock at once: the waiter calls the vendor itself, long before the lock would expire', async () => {
+    // lockMs is 60 s: a waiter that waited for the lock to expire would time the test out.
+    const a = await stateOn();
+    const b = await stateOn(a.prefix);
+    const gate = deferred<IssuedCredentials>();
+    const fromA = new SharedCredentialCache(a, 10, () => T0).get(
+      'k',
+      900,
+      issuer(() => gate.promise),
+    );
+    await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+    const second = issuer(() => creds('B', T0 + 900_000));
+    // A real clock for the waiter: its deadline is lockMs from now.
+    const clock = probeClock(Date.now);
+    const fromB = new SharedCredentialCache(b, 10, clock).get('k', 900, second);
+    await waitFor('B waiting for the lock', () => clock.read);
+    gate.reject(new Error('sts down'));
+    await expect(fromA).rejects.toThrow('sts down');
+    expect(await fromB).toEqual({ credentials: creds('B', T0 + 900_000), cached: false });
+    expect(second.calls).toBe(1);
+    expect(a.stats.cache.miss).toBe(0);
+  });
+
+  it('a lock held past its time with no value: the waiter gives up at lockMs and calls the vendor', async () => {
+    const state = await stateOn(undefined, 300);
+    // Someone else's lock that nobody releases (it outlives lockMs).
+    await redis.admin.set(`${state.prefix}lock:k`, 'someone-else', 'PX', 60_000);
+    const issue = issuer(() => creds('W', Date.now() + 900_000));
+    const got = await new SharedCredentialCache(state, 10).get('k', 900, issue);
+    expect(got).toMatchObject({ credentials: { accessKeyId: 'W' }, cached: false });
+    expect(issue.calls).toBe(1);
+    // Its lock was not ours: left alone (released only by the token that took it).
+    expect(await redis.admin.get(`${state.prefix}lock:k`)).toBe('someone-else');
+  });
+
+  it('a value that does not open (tampered, garbage) is a miss, counted as undecryptable, and replaced', async () => {
+    const state = await stateOn();
+    await redis.admin.set(`${state.prefix}cred:k`, 'not a sealed value', 'PX', 60_000);
+    const issue = issuer(() => creds('N', T0 + 900_000));
+    const got = await new SharedCredentialCache(state, 10, () => T0).get('k', 900, issue);
+    expect(got).toEqual({ credentials: creds('N', T0 + 900_000), cached: false });
+    expect(state.stats.cache).toEqual({ hit: 0, miss: 1, waited: 0, undecryptable: 1, fallback: 0 });
+    const raw = await redis.admin.get(`${state.prefix}cred:k`);
+    expect(new Sealer([TEST_KEY]).open(raw!, `${state.prefix}cred:k`)?.accessKeyId).toBe('N');
+  });
+
+  it("Redis not usable: the instance's own cache answers, each request counted as a fallback", async () => {
+    const port = await freePort(); // nothing listens there
+    const state = createSharedState({ url: `redis://127.0.0.1:${port}`, keys: [TEST_KEY], timeoutMs: 200 });
+    states.push(state);
+    await state.settled();
+    expect(state.usable()).toBe(false);
+    const cache = new SharedCredentialCache(state, 10, () => T0);
+    const issue = issuer(() => creds('L', T0 + 900_000));
+    expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: false });
+    expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: true });
+    expect(issue.calls).toBe(1);
+    expect(cache.size).toBe(1);
+    expect(state.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 2 });
+  });
+
+  it('Redis failing during a request: that request falls back to the local cache, and the state says fallback', async () => {
+    const own = await startRedis();
+    try {
+      const state = createSharedState({ url: own.url, keys: [TEST_KEY], prefix: own.prefix, timeoutMs: 300 });
+      states.push(state);
+      await waitFor('the first connection to Redis', () => state.usable());
+      const cache = new SharedCredentialCache(state, 10, () => T0);
+      own.pause(); // answers nothing: the GET times out
+      const issue = issuer(() => creds('F', T0 + 900_000));
+      expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'F' }, cached: false });
+      expect(state.usable()).toBe(false);
+      expect(state.stats.cache.fallback).toBe(1);
+      expect(state.stats.cache.miss).toBe(0);
+      expect(cache.size).toBe(1);
+    } finally {
+      own.resume();
+      await own.stop();
+    }
+  });
+});
