@@ -12,6 +12,7 @@ export {
   type StorageOptions,
   type UploadOptions,
   type UploadControls,
+  type KeptUpload,
   type UploadTask,
   type ResumableOptions,
   type ResumeEvent,

@@ -80,8 +80,6 @@ export interface Resumed {
   finished(): Promise<void>;
   /** After the upload was aborted: drops the record. */
   discard(): Promise<void>;
-  /** "3 of 8 parts". */
-  progress(): string;
 }
 
 /** Why `record` cannot be resumed for this upload, or undefined when it can be tried. */
@@ -261,7 +259,6 @@ export async function resumeOrCreate(
     saved: () => writes,
     finished: () => write(() => store.delete(id)),
     discard: () => write(() => store.delete(id)),
-    progress: () => `${done.size} of ${partCount(blob.size, current.partSize)} parts`,
   };
 }
 

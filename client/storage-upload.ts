@@ -15,7 +15,7 @@ import { fullKey } from './keys.js';
 import type { MultipartWatcher } from './multipart-cleanup.js';
 import type { OperationContext } from './s3-session.js';
 import { toStorageError } from './storage-errors.js';
-import { PauseGate, sendParts } from './upload-parts.js';
+import { partCount, PauseGate, sendParts } from './upload-parts.js';
 import { resumeOrCreate, type Resumed, type ResumableOptions, type ResumeEvent } from './resumable-upload.js';
 import type { UploadStore } from './upload-store.js';
 
@@ -49,6 +49,17 @@ export interface UploadOptions {
    * on S3 for that; cancelling through `signal` still aborts it (unless `keepOnAbort`).
    */
   readonly resumable?: boolean | ResumableOptions;
+}
+
+/**
+ * On the error of a resumable upload that failed or was stopped with `keepOnAbort`: the multipart
+ * upload left on S3 for the next attempt (`err.kept`).
+ */
+export interface KeptUpload {
+  readonly uploadId: string;
+  /** Parts S3 holds. */
+  readonly partsDone: number;
+  readonly parts: number;
 }
 
 /** Pause and resume a running upload (a Blob or File body; see {@link UploadTask}). */
@@ -370,8 +381,13 @@ export async function uploadObject(
         key,
         ctx.grant.access,
       );
-      failure.message += `; ${resumed.progress()} kept on S3: upload the same file to the same key to resume`;
-      throw failure;
+      const kept: KeptUpload = {
+        uploadId: resumed.uploadId,
+        partsDone: resumed.done.size,
+        parts: partCount((body as Blob).size, resumed.partSize),
+      };
+      failure.message += `; ${kept.partsDone} of ${kept.parts} parts kept on S3: upload the same file to the same key to resume`;
+      throw Object.assign(failure, { kept });
     }
     const failure = await failureAfterCleanup(ctx, key, Key, watch, err, opts.signal);
     await resumed?.discard();

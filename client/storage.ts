@@ -35,6 +35,7 @@ import { precheckUpload, type UploadExpectations, type UploadVerdict } from './u
 
 export type { DownloadResult, ListedObject, ListPage } from './storage-objects.js';
 export type {
+  KeptUpload,
   ResumableOptions,
   ResumeEvent,
   UploadBody,

@@ -14,8 +14,10 @@ export const USAGE = `Usage:
   keyhole download <key> [-o FILE]       download a key (-o - writes to stdout)
   keyhole ls [prefix]                    list your files
   keyhole rm <key>                       delete a key
+  keyhole uploads [--abort]              list unfinished uploads (--abort discards them)
 
 Keys are relative to the prefix the broker grants you (e.g. users/alice/).
+An upload stopped by Ctrl-C or a crash resumes when the same file goes to the same key again.
 
 Options:
   --broker URL        broker base URL (env KEYHOLE_BROKER_URL; default ${DEFAULT_BROKER_URL})
@@ -23,6 +25,7 @@ Options:
   --dev-login NAME    sign in through the broker's dev login (local development only)
   --concurrency N     upload: files sent at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})
   -r, --recursive     upload: accepted for habit; folders are always uploaded recursively
+  --no-resume         upload: start over; an interrupted upload is aborted, not kept
   --json              print one JSON document on stdout, no progress
   -q, --quiet         no progress bars
   -h, --help          show this help
@@ -30,7 +33,7 @@ Options:
 
 Exit status:
   0 ok · 1 failed · 2 usage · 3 authentication · 4 access denied · 5 not found
-  6 broker or S3 unreachable · 7 local file error · 130 interrupted (upload aborted)`;
+  6 broker or S3 unreachable · 7 local file error · 130 interrupted (large files kept to resume)`;
 
 export type Command =
   | {
@@ -38,7 +41,10 @@ export type Command =
       readonly files: readonly string[];
       readonly to: string | undefined;
       readonly concurrency: number;
+      /** False with --no-resume. */
+      readonly resume: boolean;
     }
+  | { readonly name: 'uploads'; readonly abort: boolean }
   | { readonly name: 'download'; readonly key: string; readonly output: string | undefined }
   | { readonly name: 'ls'; readonly prefix: string | undefined }
   | { readonly name: 'rm'; readonly key: string }
@@ -57,7 +63,7 @@ export interface Invocation {
   readonly quiet: boolean;
 }
 
-const COMMANDS = ['upload', 'download', 'ls', 'rm'];
+const COMMANDS = ['upload', 'download', 'ls', 'rm', 'uploads'];
 
 /** Every option, with the placeholder a string option's value gets in USAGE. */
 const OPTIONS = {
@@ -70,6 +76,8 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', value: 'FILE' },
   concurrency: { type: 'string', value: 'N' },
   recursive: { type: 'boolean', short: 'r' },
+  'no-resume': { type: 'boolean' },
+  abort: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; value?: string }>;
@@ -145,12 +153,14 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
   if (values.version) return { ...base, command: { name: 'version' }, auth: undefined };
 
   const [name, ...rest] = positionals;
-  if (name === undefined) throw usage('a command is required: upload, download, ls or rm');
+  if (name === undefined) throw usage('a command is required: upload, download, ls, rm or uploads');
   if (!COMMANDS.includes(name)) throw usage(`unknown command "${name}"; expected one of: ${COMMANDS.join(', ')}`);
   if (values.to !== undefined && name !== 'upload') throw usage('--to applies to upload only');
   if (values.output !== undefined && name !== 'download') throw usage('-o/--output applies to download only');
   if (values.concurrency !== undefined && name !== 'upload') throw usage('--concurrency applies to upload only');
   if (values.recursive !== undefined && name !== 'upload') throw usage('-r/--recursive applies to upload only');
+  if (values['no-resume'] !== undefined && name !== 'upload') throw usage('--no-resume applies to upload only');
+  if (values.abort !== undefined && name !== 'uploads') throw usage('--abort applies to uploads only');
 
   let command: Command;
   switch (name) {
@@ -159,11 +169,21 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
       if (values.to !== undefined && rest.length > 1 && !values.to.endsWith('/')) {
         throw usage('with several files, --to must be a folder ending in "/"');
       }
-      command = { name, files: rest, to: values.to, concurrency: parseConcurrency(values.concurrency) };
+      command = {
+        name,
+        files: rest,
+        to: values.to,
+        concurrency: parseConcurrency(values.concurrency),
+        resume: values['no-resume'] !== true,
+      };
       break;
     case 'download':
       if (rest.length !== 1) throw usage('download needs exactly one key');
       command = { name, key: rest[0]!, output: values.output };
+      break;
+    case 'uploads':
+      if (rest.length > 0) throw usage('uploads takes no arguments');
+      command = { name, abort: values.abort === true };
       break;
     case 'ls':
       if (rest.length > 1) throw usage('ls takes at most one prefix');

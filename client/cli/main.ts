@@ -10,7 +10,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const controller = new AbortController();
 let interrupts = 0;
 process.on('SIGINT', () => {
-  // First Ctrl-C aborts the transfer (and its multipart upload on S3); a second one quits at once.
+  // First Ctrl-C stops the transfers (a large file is kept on S3 to resume, others are aborted); a
+  // second one quits at once.
   if (++interrupts > 1) process.exit(130);
   controller.abort();
 });

@@ -12,7 +12,9 @@ import { print, say, showsProgress, type Io } from './io.js';
 import { localFileError } from './local-errors.js';
 import { progressLine } from './progress.js';
 import { planUpload, type Collision } from './upload-plan.js';
+import { jsonFileUploadStore, stateFile } from './upload-state.js';
 import { uploadFiles, type Uploaded } from './upload.js';
+import type { UploadStore } from '../upload-store.js';
 
 export type { Io } from './io.js';
 
@@ -124,6 +126,33 @@ async function remove(storage: Storage, inv: Invocation, io: Io, key: string) {
   return { deleted: key };
 }
 
+/** `keyhole uploads [--abort]`: the unfinished uploads under the user's prefix; --abort discards them. */
+async function unfinished(storage: Storage, inv: Invocation, io: Io, store: UploadStore | undefined, abort: boolean) {
+  if (!store) {
+    throw new CliError('usage', EXIT.usage, 'no state file: set HOME, XDG_CONFIG_HOME or KEYHOLE_CONFIG_DIR');
+  }
+  const uploads = (await storage.unfinishedUploads(store)).map((u) => ({
+    key: u.key,
+    file: u.file.name,
+    size: u.file.size,
+    bytesDone: u.bytesDone,
+    started: u.createdAt.toISOString(),
+  }));
+  for (const u of uploads) {
+    if (abort) await storage.discardUpload(u.key, store);
+    if (inv.json) continue;
+    if (abort) say(io.stdout, `discarded ${u.key} (${formatBytes(u.bytesDone)} of ${formatBytes(u.size)} sent)`);
+    else {
+      say(
+        io.stdout,
+        `${`${formatBytes(u.bytesDone)} / ${formatBytes(u.size)}`.padStart(22)}  ${u.started}  ${u.key}  <- ${u.file}`,
+      );
+    }
+  }
+  if (!inv.json && uploads.length === 0) say(io.stdout, 'no unfinished uploads');
+  return abort ? { discarded: uploads } : { uploads };
+}
+
 async function version(): Promise<string> {
   // client/cli/run.ts in a checkout, dist/client/cli/run.js once built.
   for (const path of ['../../package.json', '../../../package.json']) {
@@ -157,10 +186,20 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     // An upload's files and keys are checked before signing in: nothing is sent for a typo or a collision.
     const plan = command.name === 'upload' ? await planUpload(command.files, command.to) : undefined;
     const storage = await storageFor(inv);
+    const statePath = stateFile(io.env);
+    const store = statePath ? jsonFileUploadStore(statePath) : undefined;
     let out: unknown;
     switch (command.name) {
       case 'upload':
-        out = await uploadFiles(storage, plan!, { ...inv, concurrency: command.concurrency }, io);
+        out = await uploadFiles(
+          storage,
+          plan!,
+          { ...inv, concurrency: command.concurrency, store, resume: command.resume },
+          io,
+        );
+        break;
+      case 'uploads':
+        out = await unfinished(storage, inv, io, store, command.abort);
         break;
       case 'download':
         out = await download(storage, inv, io, command.key, command.output);

@@ -1,7 +1,9 @@
 // `keyhole upload`: sends a plan's files, several at once, and stops at the first failure.
+import { openAsBlob } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { BrokerUrlFrom } from '../../server/config/cli-env.js';
-import type { Storage } from '../index.js';
+import type { KeptUpload, ResumeEvent, Storage, UploadStore } from '../index.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { partSizeFor } from '../storage-upload.js';
 import { classify, CliError, EXIT } from './exit-codes.js';
@@ -17,6 +19,8 @@ export interface Uploaded {
   readonly fullKey: string;
   readonly bucket: string;
   readonly size: number;
+  /** Set when an unfinished upload of this file was resumed: the parts and bytes S3 already had. */
+  readonly resumed?: { readonly partsDone: number; readonly bytesDone: number };
 }
 
 export interface UploadSettings {
@@ -26,6 +30,13 @@ export interface UploadSettings {
   readonly quiet: boolean;
   /** Where the broker URL came from, said if the broker cannot be reached. */
   readonly brokerUrlFrom: BrokerUrlFrom;
+  /**
+   * Where unfinished uploads are kept (the state file), or undefined for none. With a store, a file
+   * of more than one part is uploaded resumably, and kept on S3 when interrupted or failed.
+   */
+  readonly store?: UploadStore | undefined;
+  /** False (--no-resume): an unfinished upload of the same key is discarded, and nothing is kept. */
+  readonly resume?: boolean;
 }
 
 /** Files up to this size are read whole and sent in one PUT; larger ones stream from disk, in parts. */
@@ -48,11 +59,26 @@ export function summaryLine(files: number, bytes: number, seconds: number, skipp
   return `uploaded ${plural(files, 'file')} (${formatBytes(bytes)}) in ${formatDuration(seconds)}${skip}`;
 }
 
-/** Opens first, so a file that cannot be read is a `local_file` error, not an S3 one. */
-async function bodyOf(file: string, size: number) {
+const RESUME_HINT = 'run the same command again to resume, or "keyhole uploads --abort" to discard';
+
+/** "3 of 9 parts are kept on S3:". */
+function keptParts(k: KeptUpload): string {
+  return `${k.partsDone} of ${k.parts} parts are kept on S3:`;
+}
+
+/**
+ * Opens first, so a file that cannot be read is a `local_file` error, not an S3 one. A resumable
+ * upload gets a Blob of the file (read part by part, at any offset) and its modification time.
+ */
+async function bodyOf(file: string, size: number, resumable: boolean) {
   let handle;
   try {
     handle = await open(file, 'r');
+    if (resumable) {
+      const { mtimeMs } = await handle.stat();
+      await handle.close();
+      return { blob: await openAsBlob(file), lastModified: Math.trunc(mtimeMs) };
+    }
     if (size > WHOLE_FILE_BYTES) return handle.createReadStream();
     try {
       return await handle.readFile();
@@ -87,6 +113,8 @@ export async function uploadFiles(
   let completed = 0;
   const inFlight = new Set<number>();
   let failure: { index: number; error: unknown; inFlight: number[] } | undefined;
+  /** Uploads kept on S3 to be resumed (interrupted or failed), by file index. */
+  const kept = new Map<number, KeptUpload>();
 
   // Stops the other files at the first failure; Ctrl-C stops them all.
   const stop = new AbortController();
@@ -106,21 +134,50 @@ export async function uploadFiles(
     );
   const queueSize = partsPerFile(settings.concurrency);
 
+  const { store } = settings;
+  const tell = (message: string) => {
+    if (settings.json) return;
+    line.end();
+    say(io.stderr, `keyhole: ${message}`);
+  };
+
   async function send(i: number): Promise<void> {
     const { file, key, size } = files[i]!;
-    const body = await bodyOf(file, size);
-    const result = await storage.upload(key, body, {
+    const partSize = partSizeFor(size);
+    if (store && settings.resume === false && (await storage.discardUpload(key, store))) {
+      tell(`discarded the unfinished upload of ${key}; starting over`);
+    }
+    const resumable = store !== undefined && settings.resume !== false && size > partSize;
+    const body = await bodyOf(file, size, resumable);
+    let resumed: Uploaded['resumed'];
+    const onEvent = (e: ResumeEvent) => {
+      if (e.type === 'resumed') {
+        resumed = { partsDone: e.partsDone, bytesDone: e.bytesDone };
+        tell(`resuming ${file}: ${e.partsDone} of ${e.parts} parts (${formatBytes(e.bytesDone)}) already uploaded`);
+      } else if (e.type === 'restarted') tell(e.message);
+    };
+    const result = await storage.upload(key, 'blob' in body ? body.blob : body, {
       signal: stop.signal,
       queueSize,
-      partSizeBytes: partSizeFor(size),
+      partSizeBytes: partSize,
       onProgress: (p) => {
         loaded[i] = p.loaded;
         draw();
       },
+      ...('blob' in body
+        ? {
+            resumable: {
+              store: store!,
+              keepOnAbort: true,
+              file: { name: resolve(file), lastModified: body.lastModified },
+              onEvent,
+            },
+          }
+        : {}),
     });
     loaded[i] = size;
     completed++;
-    results[i] = { file, key, fullKey: result.fullKey, bucket: result.bucket, size };
+    results[i] = { file, key, fullKey: result.fullKey, bucket: result.bucket, size, ...(resumed ? { resumed } : {}) };
     if (!settings.json) {
       line.end();
       say(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
@@ -136,6 +193,8 @@ export async function uploadFiles(
       try {
         await send(i);
       } catch (error) {
+        const keptUpload = (error as { kept?: KeptUpload }).kept;
+        if (keptUpload) kept.set(i, keptUpload);
         // The first failure is the cause; the files it stopped fail after it, as aborted.
         failure ??= { index: i, error, inFlight: [...inFlight] };
         stop.abort();
@@ -158,20 +217,31 @@ export async function uploadFiles(
     const classified = cause === undefined ? undefined : classify(cause, settings.brokerUrlFrom);
     const file = files[failure?.index ?? uploaded.length]!.file;
     if (io.signal.aborted || classified === undefined || classified.code === 'aborted') {
-      const names = (failure?.inFlight ?? []).map((i) => files[i]!.file);
-      const what =
-        names.length === 1
+      const stopped = failure?.inFlight ?? [];
+      const names = stopped.filter((i) => !kept.has(i)).map((i) => files[i]!.file);
+      const keptNames = stopped.filter((i) => kept.has(i)).map((i) => files[i]!.file);
+      const aborted =
+        names.length === 1 && keptNames.length === 0
           ? `upload of ${names[0]} was interrupted and aborted; nothing was kept`
-          : names.length > 1
-            ? `upload was interrupted; ${names.join(', ')} were aborted and nothing of them was kept`
-            : 'upload was interrupted';
+          : names.length > 0
+            ? `upload was interrupted; ${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} aborted and nothing of ${names.length === 1 ? 'it' : 'them'} was kept`
+            : stopped.length === 0
+              ? 'upload was interrupted'
+              : '';
+      const resumable =
+        keptNames.length === 0
+          ? ''
+          : keptNames.length === 1 && names.length === 0
+            ? `upload of ${keptNames[0]} was interrupted; ${keptParts(kept.get(stopped[0]!)!)} ${RESUME_HINT}`
+            : `${aborted ? '; ' : 'upload was interrupted; '}${keptNames.join(', ')} ${keptNames.length === 1 ? 'is' : 'are'} kept: ${RESUME_HINT}`;
+      const what = aborted + resumable;
       throw Object.assign(new CliError('aborted', EXIT.interrupted, what + tally, { cause }), { uploaded, file });
     }
-    // Nothing is resumed: lib-storage aborted the multipart upload; say which file and why.
+    // A resumable file is kept on S3 (the client's message says so); any other was aborted.
     const message =
       classified.code === 'local_file'
         ? classified.message
-        : `upload of ${file} failed and was aborted: ${classified.message}`;
+        : `upload of ${file} failed${kept.has(failure?.index ?? -1) ? '' : ' and was aborted'}: ${classified.message}`;
     throw Object.assign(new CliError(classified.code, classified.exitCode, message + tally, { cause }), {
       uploaded,
       file,

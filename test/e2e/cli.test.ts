@@ -212,11 +212,11 @@ describe('keyhole CLI', () => {
   test('exit codes for usage, sign-in, unreachable broker and local file errors', async () => {
     const io = () => ({ stdout: sink(), stderr: sink(), env: {}, signal: new AbortController().signal });
     const cases: [string[], number, string][] = [
-      [[], 2, 'keyhole: a command is required: upload, download, ls or rm\nRun "keyhole --help" for usage.\n'],
+      [[], 2, 'keyhole: a command is required: upload, download, ls, rm or uploads\nRun "keyhole --help" for usage.\n'],
       [
         ['cp', 'a'],
         2,
-        'keyhole: unknown command "cp"; expected one of: upload, download, ls, rm\nRun "keyhole --help" for usage.\n',
+        'keyhole: unknown command "cp"; expected one of: upload, download, ls, rm, uploads\nRun "keyhole --help" for usage.\n',
       ],
       [
         ['ls'],

@@ -97,7 +97,18 @@ describe('upload options', () => {
       files: ['a'],
       to: undefined,
       concurrency: 4,
+      resume: true,
     });
+    expect(parseInvocation(['upload', 'a', '--no-resume', ...SIGNED_IN], {}).command).toMatchObject({ resume: false });
+    expect(parseInvocation(['uploads', ...SIGNED_IN], {}).command).toEqual({ name: 'uploads', abort: false });
+    expect(parseInvocation(['uploads', '--abort', ...SIGNED_IN], {}).command).toEqual({ name: 'uploads', abort: true });
+    expect(() => parseInvocation(['ls', '--no-resume', ...SIGNED_IN], {})).toThrow(
+      '--no-resume applies to upload only',
+    );
+    expect(() => parseInvocation(['upload', 'a', '--abort', ...SIGNED_IN], {})).toThrow(
+      '--abort applies to uploads only',
+    );
+    expect(() => parseInvocation(['uploads', 'x', ...SIGNED_IN], {})).toThrow('uploads takes no arguments');
     expect(parseInvocation(['upload', 'a', '--concurrency', '1', ...SIGNED_IN], {}).command).toMatchObject({
       concurrency: 1,
     });

@@ -294,8 +294,8 @@ describe('run: --json gives one JSON document on usage errors too', () => {
   it.each([
     [['ls', '--json'], 'sign in with --token JWT (or KEYHOLE_TOKEN) or --dev-login NAME'],
     [['--bogus', '--json'], 'unknown option "--bogus"'],
-    [['frob', '--json', '--dev-login', 'a'], 'unknown command "frob"; expected one of: upload, download, ls, rm'],
-    [['--json'], 'a command is required: upload, download, ls or rm'],
+    [['frob', '--json', '--dev-login', 'a'], 'unknown command "frob"; expected one of: upload, download, ls, rm, uploads'],
+    [['--json'], 'a command is required: upload, download, ls, rm or uploads'],
     [['ls', '--json', '--dev-login', ''], '--dev-login needs a value: --dev-login NAME'],
     [['ls', '--json=1'], '--json takes no value (got "--json=1")'],
   ])('%j', async (argv, message) => {
