@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { createDevLogin, DEV_AUDIENCE, DEV_ISSUER, type DevLogin } from './auth/dev-login.js';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/verify-token.js';
@@ -13,7 +14,8 @@ import { securityHeaders } from './http/security-headers.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { awsSdkCredentialsHandler } from './routes/aws-sdk-credentials.js';
-import { credentialsHandler } from './routes/credentials.js';
+import { credentialsHandler, credentialsService } from './routes/credentials.js';
+import { credentialsFastPath, type FastPath } from './routes/credentials-fast-path.js';
 import { SharedCredentialCache } from './shared/credential-cache.js';
 import { SharedRateLimiter } from './shared/rate-limit.js';
 import type { SharedState } from './shared/state.js';
@@ -56,6 +58,19 @@ function tokenVerifier(options: BrokerOptions, issuers: readonly TrustedIssuer[]
 }
 
 /**
+ * Lets `fastPath` answer a request before Express does. Express hands every request to
+ * `app.handle`, both as a server's listener and when the app is mounted in another app (then with
+ * the mount path stripped from `req.url`), so the fast path sits there.
+ */
+function takeFastPath(app: Express, fastPath: FastPath): void {
+  const expressApp = app as unknown as { handle: (req: IncomingMessage, res: ServerResponse, next?: unknown) => void };
+  const handle = expressApp.handle.bind(app);
+  expressApp.handle = (req, res, next) => {
+    if (!fastPath(req, res)) handle(req, res, next);
+  };
+}
+
+/**
  * Creates the Keyhole token broker as an Express app. Options are validated here, once: a misuse
  * throws TypeError or RangeError naming the option. The caller's options object is not modified.
  *
@@ -87,7 +102,8 @@ export function createBroker(options: BrokerOptions): Express {
   app.set('etag', false);
   app.set('trust proxy', settings.trustProxy);
   app.locals.keyhole = { vendor, metrics, cache };
-  app.use(requestId, refusedOrigins(settings.corsOrigins, logger), ...securityHeaders(settings.corsOrigins));
+  const headers = securityHeaders(settings.corsOrigins);
+  app.use(requestId, refusedOrigins(settings.corsOrigins, logger), ...headers.middlewares);
 
   app.get('/healthz', healthz);
   const buckets = [...new Set(rules.map((r) => r.bucket))];
@@ -113,8 +129,13 @@ export function createBroker(options: BrokerOptions): Express {
     metrics,
     logger,
   };
-  app.post('/v1/credentials', credentialsHandler(credentialsOptions));
-  if (settings.awsSdkRoute) app.get('/v1/credentials/aws-sdk', awsSdkCredentialsHandler(credentialsOptions));
+  const service = credentialsService(credentialsOptions);
+  app.post('/v1/credentials', credentialsHandler(credentialsOptions, service));
+  if (settings.awsSdkRoute) app.get('/v1/credentials/aws-sdk', awsSdkCredentialsHandler(credentialsOptions, service));
+  takeFastPath(
+    app,
+    credentialsFastPath({ app, service, headers, maxBodyBytes: settings.maxBodyBytes, route: settings, logger }),
+  );
 
   if (uploads) {
     const webhook = uploads.webhook && new WebhookSender(uploads.webhook, logger);

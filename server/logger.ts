@@ -2,21 +2,39 @@ import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 
 // Belt and braces: handlers log explicit fields only, but if a secret ever reaches a log call
-// under one of these names it is censored rather than written.
-const REDACT = [
-  'secretAccessKey',
-  'sessionToken',
-  'token',
-  'authorization',
-  '*.secretAccessKey',
-  '*.sessionToken',
-  '*.token',
-  '*.authorization',
-  'credentials',
-  '*.credentials',
-  'req.headers.authorization',
-  'headers.authorization',
-];
+// under one of these names, in the logged object or in an object up to two levels inside it
+// (`credentials.secretAccessKey`, `req.headers.authorization`), it is censored rather than written.
+const SECRET_NAMES = new Set(['secretAccessKey', 'sessionToken', 'token', 'authorization', 'credentials']);
+const CENSOR = '[redacted]';
+const REDACT_DEPTH = 2;
+
+/**
+ * `obj` with every value under a {@link SECRET_NAMES} key censored, down to {@link REDACT_DEPTH}
+ * levels; `obj` itself when nothing is (the common case: no copy). The caller's objects are never
+ * changed: a censored level is a copy with the same prototype and properties (an Error keeps its
+ * message). pino's own `redact` did this with a path list it walked on every line, at a tenth of
+ * the cost of a cached credentials answer (test/bench/results/broker-profile.md); this checks
+ * each key once.
+ */
+export function redactSecrets<T extends object>(obj: T, depth = 0): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(obj)) {
+    const value = (obj as Record<string, unknown>)[key];
+    let next = value;
+    if (SECRET_NAMES.has(key)) next = CENSOR;
+    else if (depth < REDACT_DEPTH && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      next = redactSecrets(value, depth + 1);
+    }
+    if (next !== value) {
+      copy ??= Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj)) as Record<
+        string,
+        unknown
+      >;
+      copy[key] = next;
+    }
+  }
+  return (copy as T | undefined) ?? obj;
+}
 
 /** How log lines are written: JSON (one object a line) or human-readable (pino-pretty). */
 export type LogOutput = 'json' | 'pretty';
@@ -51,7 +69,11 @@ export function prettyInstalled(): boolean {
  * `destination` (default stdout), as JSON unless `output` is "pretty".
  */
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream, output: LogOutput = 'json'): Logger {
-  const options = { level, base: { service: 'keyhole-broker' }, redact: { paths: REDACT, censor: '[redacted]' } };
+  const options = {
+    level,
+    base: { service: 'keyhole-broker' },
+    formatters: { log: (obj: Record<string, unknown>) => redactSecrets(obj) },
+  };
   const stream = output === 'pretty' ? prettyStream(destination) : destination;
   return stream ? pino(options, stream as pino.DestinationStream) : pino(options);
 }

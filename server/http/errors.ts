@@ -50,41 +50,74 @@ export function toKeyholeError(err: unknown): BrokerError {
 /** `Retry-After` of a 503 (STS or Cognito throttling or unreachable): short, STS throttles per second. */
 export const UPSTREAM_RETRY_AFTER_SECONDS = 1;
 
+/** What the broker answers an error with: status, extra headers, and the error body's code and message. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly code: BrokerErrorCode;
+  readonly message: string;
+  /** `Retry-After` for a rate limit or a 503. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Where an error happened, for its log line. */
+export interface ErrorContext {
+  readonly requestId: string | undefined;
+  readonly method: string | undefined;
+  readonly path: string;
+}
+
 /**
- * The broker's error handler: a KeyholeError answers with its status and code (5xx also logged), a
- * body-parser error with its mapped code, anything else with a logged 500 `internal_error`.
+ * Decides the answer to `err` and logs what an operator must see: a KeyholeError answers with its
+ * status and code (5xx also logged), a body-parser error with its mapped code, anything else with a
+ * logged 500 `internal_error`. Shared by the Express error handler and the credentials fast path
+ * (server/routes/credentials-fast-path.ts), so both answer and log the same.
+ */
+export function errorAnswer(err: unknown, context: ErrorContext, logger: Logger): ErrorAnswer {
+  if (isBrokerError(err)) {
+    const retryAfterSeconds =
+      err instanceof RateLimitError
+        ? err.retryAfterSeconds
+        : // 503: the vendor is throttling or down; clients (keyhole/client does) back off and retry.
+          err.status === 503
+          ? UPSTREAM_RETRY_AFTER_SECONDS
+          : undefined;
+    if (err.status >= 500) {
+      logger.warn({
+        event: 'request.failed',
+        requestId: context.requestId,
+        code: err.code,
+        err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') },
+      });
+    }
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    };
+  }
+  const mapped = toKeyholeError(err);
+  if (mapped.code !== 'internal_error') return { status: mapped.status, code: mapped.code, message: mapped.message };
+  const e = err as { message?: unknown; stack?: unknown } | null | undefined;
+  logger.error({
+    event: 'request.crashed',
+    requestId: context.requestId,
+    method: context.method,
+    path: context.path,
+    err: { message: String(e?.message ?? err), stack: String(e?.stack ?? '') },
+  });
+  return { status: 500, code: 'internal_error', message: 'internal error' };
+}
+
+/**
+ * The broker's error handler: answers with {@link errorAnswer}'s status, `Retry-After` and code.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     void _next;
     if (res.headersSent) return;
-    if (isBrokerError(err)) {
-      if (err instanceof RateLimitError) res.set('Retry-After', String(err.retryAfterSeconds));
-      // 503: the vendor is throttling or down; clients (keyhole/client does) back off and retry.
-      else if (err.status === 503) res.set('Retry-After', String(UPSTREAM_RETRY_AFTER_SECONDS));
-      if (err.status >= 500) {
-        logger.warn({
-          event: 'request.failed',
-          requestId: res.locals.requestId,
-          code: err.code,
-          err: { message: err.message, cause: String((err.cause as Error)?.message ?? '') },
-        });
-      }
-      sendError(res, err.status, err.code, err.message);
-      return;
-    }
-    const mapped = toKeyholeError(err);
-    if (mapped.code !== 'internal_error') {
-      sendError(res, mapped.status, mapped.code, mapped.message);
-      return;
-    }
-    logger.error({
-      event: 'request.crashed',
-      requestId: res.locals.requestId,
-      method: req.method,
-      path: req.path,
-      err: { message: String(err?.message ?? err), stack: String(err?.stack ?? '') },
-    });
-    sendError(res, 500, 'internal_error', 'internal error');
+    const answer = errorAnswer(err, { requestId: res.locals.requestId, method: req.method, path: req.path }, logger);
+    if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds));
+    sendError(res, answer.status, answer.code, answer.message);
   };
 }

@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-type HeaderStep = readonly ['set', string, string | number | readonly string[]] | readonly ['remove', string];
+/** One header change a middleware made: set a value, or remove the header. */
+export type HeaderStep = readonly ['set', string, string | number | readonly string[]] | readonly ['remove', string];
 
 /**
  * What `middleware` does to a response that does not depend on the request: its setHeader and
@@ -11,11 +13,6 @@ type HeaderStep = readonly ['set', string, string | number | readonly string[]] 
  * headers vary per request is refused at startup rather than frozen.
  */
 export function recordStaticHeaders(middleware: RequestHandler): readonly HeaderStep[] {
-  const steps: HeaderStep[] = [];
-  const res = {
-    setHeader: (name: string, value: string | number | readonly string[]) => void steps.push(['set', name, value]),
-    removeHeader: (name: string) => void steps.push(['remove', name]),
-  };
   const req = new Proxy(
     {},
     {
@@ -24,6 +21,27 @@ export function recordStaticHeaders(middleware: RequestHandler): readonly Header
       },
     },
   );
+  return recordHeaders(middleware, req);
+}
+
+/**
+ * What `middleware` does to the headers of a response to `req` (a stand-in with the fields it
+ * reads), recorded on an empty stand-in response. Throws if it fails or does not call `next` at once.
+ */
+function recordHeaders(middleware: RequestHandler, req: object): readonly HeaderStep[] {
+  const steps: HeaderStep[] = [];
+  const current = new Map<string, string | number | readonly string[]>();
+  const res = {
+    getHeader: (name: string) => current.get(name.toLowerCase()),
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      current.set(name.toLowerCase(), value);
+      steps.push(['set', name, value]);
+    },
+    removeHeader: (name: string) => {
+      current.delete(name.toLowerCase());
+      steps.push(['remove', name]);
+    },
+  };
   let done = false;
   void middleware(req as never, res as never, (err?: unknown) => {
     if (err) throw err instanceof Error ? err : new Error(String(err));
@@ -33,13 +51,21 @@ export function recordStaticHeaders(middleware: RequestHandler): readonly Header
   return steps;
 }
 
+/** Applies recorded header steps to a response. */
+export function applyHeaders(
+  res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>,
+  steps: readonly HeaderStep[],
+): void {
+  for (const step of steps) {
+    if (step[0] === 'set') res.setHeader(step[1], step[2]);
+    else res.removeHeader(step[1]);
+  }
+}
+
 /** Replays {@link recordStaticHeaders}'s steps on each response: helmet's headers, without its per-request chain. */
 function staticHeaders(steps: readonly HeaderStep[]): RequestHandler {
   return (_req, res, next) => {
-    for (const step of steps) {
-      if (step[0] === 'set') res.setHeader(step[1], step[2]);
-      else res.removeHeader(step[1]);
-    }
+    applyHeaders(res, steps);
     next();
   };
 }
@@ -52,20 +78,45 @@ export function apiHelmet(): RequestHandler {
   });
 }
 
+/** The broker's response headers: the middlewares that set them, and the same headers precomputed. */
+export interface BrokerHeaders {
+  /** Helmet's headers, then CORS: the first middlewares of every request. */
+  readonly middlewares: readonly RequestHandler[];
+  /**
+   * The headers {@link middlewares} set on a response to a `method` request from `origin` (absent,
+   * or one of the CORS origins), as steps recorded once from those middlewares themselves and
+   * remembered; undefined for any other origin (those are logged and answered by Express).
+   */
+  forRequest(method: 'POST', origin: string | undefined): readonly HeaderStep[] | undefined;
+}
+
 /**
  * The broker's response headers: helmet's (see {@link apiHelmet}; computed once, set on every
  * response), then CORS for exactly `corsOrigins` (none by default). The browser may read
  * `Retry-After` (backoff), `X-Request-Id` (support) and `Date` (clock-skew correction).
  */
-export function securityHeaders(corsOrigins: readonly string[]): RequestHandler[] {
-  return [
-    staticHeaders(recordStaticHeaders(apiHelmet())),
-    cors({
-      origin: [...corsOrigins],
-      methods: ['POST', 'GET'],
-      allowedHeaders: ['Authorization', 'Content-Type'],
-      exposedHeaders: ['Retry-After', 'X-Request-Id', 'Date'],
-      maxAge: 600,
-    }),
-  ];
+export function securityHeaders(corsOrigins: readonly string[]): BrokerHeaders {
+  const helmetSteps = recordStaticHeaders(apiHelmet());
+  const corsMiddleware = cors({
+    origin: [...corsOrigins],
+    methods: ['POST', 'GET'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['Retry-After', 'X-Request-Id', 'Date'],
+    maxAge: 600,
+  });
+  const allowed = new Set(corsOrigins);
+  const recorded = new Map<string | undefined, readonly HeaderStep[]>();
+  return {
+    middlewares: [staticHeaders(helmetSteps), corsMiddleware],
+    forRequest(method, origin) {
+      if (origin !== undefined && !allowed.has(origin)) return undefined;
+      let steps = recorded.get(origin);
+      if (!steps) {
+        const headers = origin === undefined ? {} : { origin };
+        steps = [...helmetSteps, ...recordHeaders(corsMiddleware, { method, headers })];
+        recorded.set(origin, steps);
+      }
+      return steps;
+    },
+  };
 }

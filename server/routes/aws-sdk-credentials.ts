@@ -5,7 +5,12 @@
 // (`awsSdkRoute`, KEYHOLE_SDK_CREDENTIALS_ROUTE=1). Same checks, limits, cache and audit as the JSON route.
 import type { RequestHandler } from 'express';
 import { parseCredentialsBody } from '../http/request-body.js';
-import { credentialsRoute, type CredentialsRouteOptions } from './credentials.js';
+import {
+  credentialsRoute,
+  credentialsService,
+  type CredentialsRouteOptions,
+  type CredentialsService,
+} from './credentials.js';
 
 /** The provider's format: `{ AccessKeyId, SecretAccessKey, Token, Expiration }` (RFC 3339). */
 export interface AwsSdkCredentials {
@@ -26,9 +31,12 @@ function accessQuery(value: unknown): ReturnType<typeof parseCredentialsBody> {
 }
 
 /** Answers the AWS SDKs' HTTP credential provider; errors also carry its top-level `Code` and `Message`. */
-export function awsSdkCredentialsHandler(options: CredentialsRouteOptions): RequestHandler {
+export function awsSdkCredentialsHandler(
+  options: CredentialsRouteOptions,
+  service: CredentialsService = credentialsService(options),
+): RequestHandler {
   const route = credentialsRoute(
-    options,
+    service,
     async (req) => accessQuery(req.query.access).access,
     (res, _plan, credentials) => {
       const body: AwsSdkCredentials = {

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { CredentialsResponse } from '../../client/protocol/credentials.js';
 import { DEV_ISSUER, DEV_NAMESPACE } from '../auth/dev-login.js';
@@ -69,10 +70,27 @@ export interface Issued {
   readonly cached: boolean;
 }
 
+/**
+ * One request to a credentials route, as the route uses it: built from an Express request, or by the
+ * fast path from Node's own (server/routes/credentials-fast-path.ts).
+ */
+export interface CredentialsCall {
+  /** The id in the response's `X-Request-Id` and in every log line of the request. */
+  readonly requestId: string;
+  /** The client address as Express's `req.ip` gives it (the `trust proxy` setting applied). */
+  readonly ip: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** The {@link CredentialsCall} of an Express request (after the request-id middleware). */
+export function callOf(req: Request, res: Response): CredentialsCall {
+  return { requestId: res.locals.requestId as string, ip: req.ip, headers: req.headers };
+}
+
 /** Counts the request against the address limit, verifies the bearer token, and says who it is. */
-export async function identifyCaller(req: Request, options: CredentialsRouteOptions): Promise<Caller> {
-  await options.addressLimiter?.hit(clientAddressKey(req.ip), 'client address');
-  const verified = await options.verify(bearerToken(req));
+export async function identifyCaller(call: CredentialsCall, options: CredentialsRouteOptions): Promise<Caller> {
+  await options.addressLimiter?.hit(clientAddressKey(call.ip), 'client address');
+  const verified = await options.verify(bearerToken(call));
   const dev = verified.iss === DEV_ISSUER;
   // A dev identity keeps only who it is: claims it chose itself never satisfy a grant's `when`.
   const claims = dev ? { iss: DEV_ISSUER, sub: verified.sub, exp: verified.exp } : verified;
@@ -109,6 +127,29 @@ export async function planCredentials(
   };
 }
 
+// A plan's cache key, kept with the plan (plans are remembered per token, see PlanMemo): hashing
+// the policy again for every request of the same token is wasted work.
+const cacheKeys = new WeakMap<
+  CredentialsPlan,
+  { readonly kind: string; readonly seconds: number; readonly key: string }
+>();
+
+function cacheKeyOf(plan: CredentialsPlan, kind: string, durationSeconds: number): string {
+  const known = cacheKeys.get(plan);
+  if (known && known.kind === kind && known.seconds === durationSeconds) return known.key;
+  const { identityId, sessionName, policy } = plan;
+  const key = CredentialCache.keyFor([
+    kind,
+    plan.caller.issuer,
+    identityId,
+    sessionName,
+    policy,
+    String(durationSeconds),
+  ]);
+  cacheKeys.set(plan, { kind, seconds: durationSeconds, key });
+  return key;
+}
+
 /**
  * Issues credentials for a plan, or reuses identical ones from the cache. Their `expiration` is
  * the token's expiry when the session policy stops them there first, so clients refresh in time.
@@ -125,11 +166,7 @@ export async function issueCredentials(
   // Everything that shapes the credential is in the key: two callers, or one caller asking for
   // less, never share an STS session.
   const { credentials: issued, cached } = cache
-    ? await cache.get(
-        CredentialCache.keyFor([vendor.kind, issuer, identityId, sessionName, policy, String(durationSeconds)]),
-        durationSeconds,
-        issue,
-      )
+    ? await cache.get(cacheKeyOf(plan, vendor.kind, durationSeconds), durationSeconds, issue)
     : { credentials: await issue(), cached: false };
   const notAfter = plan.restrictions.notAfter;
   const bounded = vendor.appliesSessionPolicy !== false && notAfter !== undefined;
@@ -138,11 +175,11 @@ export async function issueCredentials(
 }
 
 /** The audit line of an issuance: who, what and until when, never a secret. */
-export function auditIssued(req: Request, res: Response, plan: CredentialsPlan, issued: Issued, logger: Logger): void {
+export function auditIssued(call: CredentialsCall, plan: CredentialsPlan, issued: Issued, logger: Logger): void {
   const { claims } = plan.caller;
   logger.info({
     event: 'credentials.issued',
-    requestId: res.locals.requestId,
+    requestId: call.requestId,
     sub: claims.sub,
     iss: claims.iss,
     identityId: plan.identityId,
@@ -153,7 +190,7 @@ export function auditIssued(req: Request, res: Response, plan: CredentialsPlan, 
     sessionName: plan.sessionName,
     expiration: issued.credentials.expiration.toISOString(),
     cached: issued.cached,
-    ip: req.ip,
+    ip: call.ip,
   });
 }
 
@@ -190,8 +227,7 @@ export function credentialsResponse(
  * unexpected errors included), then rethrows it for the error handler. The token is never logged.
  */
 export function auditRefusal(
-  req: Request,
-  res: Response,
+  call: CredentialsCall,
   err: unknown,
   subject: string | undefined,
   options: Pick<CredentialsRouteOptions, 'metrics' | 'logger'>,
@@ -200,11 +236,11 @@ export function auditRefusal(
   options.metrics.refused.inc({ code: refusal.code });
   options.logger.info({
     event: 'credentials.refused',
-    requestId: res.locals.requestId,
+    requestId: call.requestId,
     status: refusal.status,
     code: refusal.code,
     sub: subject,
-    ip: req.ip,
+    ip: call.ip,
   });
   throw err;
 }
@@ -241,61 +277,98 @@ class PlanMemo {
   }
 }
 
-/** Writes a route's answer once the credentials are issued. */
-export type SendCredentials = (res: Response, plan: CredentialsPlan, credentials: IssuedCredentials) => void;
+/** Credentials issued for a call, with the plan that shaped them. */
+export interface Served {
+  readonly plan: CredentialsPlan;
+  readonly credentials: IssuedCredentials;
+}
 
 /**
- * A credentials route: count and verify the caller, read the access it asks for (`readAccess`;
- * undefined is everything granted), resolve the grant, issue (or reuse) credentials, audit, count,
- * and answer with `send`. Every outcome is audited and counted, refusals included.
+ * Serves one credentials call: count and verify the caller, read the access it asks for
+ * (`readAccess`, run only once the caller is known; undefined is everything granted), resolve the
+ * grant, issue (or reuse) credentials, audit and count. A refusal is audited and counted, then
+ * thrown for the caller's error answer.
  */
-export function credentialsRoute(
-  options: CredentialsRouteOptions,
-  readAccess: (req: Request, res: Response) => Promise<readonly Access[] | undefined>,
-  send: SendCredentials,
-): RequestHandler {
+export type CredentialsService = (
+  call: CredentialsCall,
+  readAccess: () => Promise<readonly Access[] | undefined>,
+) => Promise<Served>;
+
+/** The {@link CredentialsService} of a broker: one per broker, shared by its credentials routes. */
+export function credentialsService(options: CredentialsRouteOptions): CredentialsService {
   const { metrics, logger } = options;
   const plans = new PlanMemo();
-  return async (req, res) => {
+  return async (call, readAccess) => {
     const started = performance.now();
     let subject: string | undefined;
     try {
-      const caller = await identifyCaller(req, options);
+      const caller = await identifyCaller(call, options);
       subject = caller.claims.sub;
       await options.subjectLimiter?.hit(`sub:${caller.claims.iss}:${caller.claims.sub}`, 'subject');
-      const access = await readAccess(req, res);
-      const plan = await plans.plan(caller, access, req.ip, options);
+      const access = await readAccess();
+      const plan = await plans.plan(caller, access, call.ip, options);
       const issued = await issueCredentials(plan, options);
-      auditIssued(req, res, plan, issued, logger);
+      auditIssued(call, plan, issued, logger);
       metrics.issued.inc({ cached: String(issued.cached) });
       metrics.duration.observe((performance.now() - started) / 1000);
-      send(res, plan, issued.credentials);
+      return { plan, credentials: issued.credentials };
     } catch (err) {
-      auditRefusal(req, res, err, subject, options);
+      auditRefusal(call, err, subject, options);
     }
   };
 }
 
+/** Writes a route's answer once the credentials are issued. */
+export type SendCredentials = (res: Response, plan: CredentialsPlan, credentials: IssuedCredentials) => void;
+
 /**
- * `POST /v1/credentials`: the optional `{ access }` body (read only once the caller is known), and
- * the protocol's credentials response.
+ * A credentials route on Express: `service` with the access `readAccess` reads from the request,
+ * answered by `send`. Refusals go to the error handler.
  */
-export function credentialsHandler(options: CredentialsRouteOptions): RequestHandler {
+export function credentialsRoute(
+  service: CredentialsService,
+  readAccess: (req: Request, res: Response) => Promise<readonly Access[] | undefined>,
+  send: SendCredentials,
+): RequestHandler {
+  return async (req, res) => {
+    const { plan, credentials } = await service(callOf(req, res), () => readAccess(req, res));
+    send(res, plan, credentials);
+  };
+}
+
+/**
+ * Writes the `POST /v1/credentials` answer: what `res.json` would send (the same headers and
+ * body), without Express's content-type lookups. Also used by the fast path, on Node's response.
+ */
+export function writeCredentialsAnswer(
+  res: ServerResponse,
+  plan: CredentialsPlan,
+  credentials: IssuedCredentials,
+  options: Pick<CredentialsRouteOptions, 'region' | 's3Endpoint' | 'forcePathStyle'>,
+): void {
+  const body = JSON.stringify(credentialsResponse(plan, credentials, options));
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/**
+ * `POST /v1/credentials` on Express: the optional `{ access }` body (read only once the caller is
+ * known), and the protocol's credentials response. The broker also serves the common case of this
+ * route without Express (server/routes/credentials-fast-path.ts), with the same `service`.
+ */
+export function credentialsHandler(
+  options: CredentialsRouteOptions,
+  service: CredentialsService = credentialsService(options),
+): RequestHandler {
   return credentialsRoute(
-    options,
+    service,
     async (req, res) => {
       await readOptionalJsonBody(req, res, options.json);
       return parseCredentialsBody(req.body).access;
     },
-    (res, plan, credentials) => {
-      // What res.json would send (the same headers and body), without Express's content-type
-      // lookups on the hot path.
-      const body = JSON.stringify(credentialsResponse(plan, credentials, options));
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Pragma', 'no-cache');
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.setHeader('Content-Length', Buffer.byteLength(body));
-      res.end(body);
-    },
+    (res, plan, credentials) => writeCredentialsAnswer(res, plan, credentials, options),
   );
 }

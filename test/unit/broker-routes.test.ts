@@ -57,7 +57,7 @@ async function listen(app: Express): Promise<string> {
 describe('request id and security headers', () => {
   async function app(corsOrigins: readonly string[] = []) {
     const a = express();
-    a.use(requestId, ...securityHeaders(corsOrigins));
+    a.use(requestId, ...securityHeaders(corsOrigins).middlewares);
     a.get('/echo', (_req, res) => {
       res.json({ id: res.locals.requestId });
     });
@@ -279,9 +279,8 @@ describe('the credentials steps', () => {
     const { logger, lines } = memoryLogger();
     const metrics = createMetrics(fakeVendor());
     const err = Object.assign(new Error('too large'), { type: 'entity.too.large' });
-    const req = { ip: '192.0.2.1' } as Request;
-    const res = { locals: { requestId: 'r-1' } } as unknown as Response;
-    expect(() => auditRefusal(req, res, err, 'alice', { metrics, logger })).toThrow(err);
+    const call = { ip: '192.0.2.1', requestId: 'r-1', headers: {} };
+    expect(() => auditRefusal(call, err, 'alice', { metrics, logger })).toThrow(err);
     expect(
       lines.map(({ level, event, requestId, status, code, sub, ip }) => ({
         level,

@@ -2,7 +2,7 @@
 // where audit events feed log pipelines. Redaction holds in both forms.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, logOutput, prettyInstalled } from '../../server/logger.js';
+import { createLogger, logOutput, prettyInstalled, redactSecrets } from '../../server/logger.js';
 
 function sink() {
   let text = '';
@@ -84,5 +84,62 @@ describe('createLogger', () => {
     await flush();
     expect(out.text()).not.toContain('hidden');
     expect(out.text()).toContain('WARN: shown');
+  });
+});
+
+describe('redactSecrets: what no log line ever carries', () => {
+  it('censors every secret name at the top, one and two levels down, and leaves the rest', () => {
+    const line = {
+      event: 'x',
+      token: 't',
+      authorization: 'Bearer a',
+      credentials: { accessKeyId: 'AKIA' },
+      outer: { secretAccessKey: 's', sessionToken: 'st', keep: 1, inner: { token: 'deep', keep: 2 } },
+      req: { headers: { authorization: 'Bearer b', host: 'h' } },
+      list: [{ token: 'in-array' }],
+    };
+    expect(redactSecrets(line)).toEqual({
+      event: 'x',
+      token: '[redacted]',
+      authorization: '[redacted]',
+      credentials: '[redacted]',
+      outer: {
+        secretAccessKey: '[redacted]',
+        sessionToken: '[redacted]',
+        keep: 1,
+        inner: { token: '[redacted]', keep: 2 },
+      },
+      req: { headers: { authorization: '[redacted]', host: 'h' } },
+      // Arrays are not walked (as pino's `*.name` paths did not); no handler logs secrets in one.
+      list: [{ token: 'in-array' }],
+    });
+  });
+
+  it('never changes the caller’s object, and returns it as it is when nothing is secret', () => {
+    const inner = { authorization: 'Bearer a' };
+    const line = { req: { headers: inner }, n: 1 };
+    const out = redactSecrets(line);
+    expect(inner.authorization).toBe('Bearer a');
+    expect(line.req.headers).toBe(inner);
+    expect(out.req.headers.authorization).toBe('[redacted]');
+    const clean = { event: 'credentials.issued', sub: 'alice', nested: { a: 1 } };
+    expect(redactSecrets(clean)).toBe(clean);
+  });
+
+  it('a censored Error keeps its class and message for the error serializer', () => {
+    const err = Object.assign(new Error('boom'), { token: 'leak' });
+    const out = redactSecrets({ err }).err;
+    expect(out).toBeInstanceOf(Error);
+    expect([out.message, out.token]).toEqual(['boom', '[redacted]']);
+    expect(err.token).toBe('leak');
+  });
+
+  it('the logger writes the censored line: the secret never reaches the stream', async () => {
+    const out = sink();
+    createLogger('info', out.stream).info({ req: { headers: { authorization: 'Bearer zzz' } }, ok: true });
+    await flush();
+    const line = JSON.parse(out.text());
+    expect(line.req.headers.authorization).toBe('[redacted]');
+    expect(line.ok).toBe(true);
   });
 });

@@ -24,7 +24,7 @@ async function headersOf(...middleware: RequestHandler[]): Promise<Record<string
 describe('precomputed security headers', () => {
   it('are exactly the headers helmet sets itself (and X-Powered-By is removed)', async () => {
     const fromHelmet = await headersOf(apiHelmet());
-    const precomputed = await headersOf(securityHeaders([])[0]!);
+    const precomputed = await headersOf(securityHeaders([]).middlewares[0]!);
     expect(precomputed).toEqual(fromHelmet);
     expect(precomputed['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(precomputed['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
