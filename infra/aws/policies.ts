@@ -53,3 +53,54 @@ export function cognitoRolePermissions(bucket: string, template: string, access:
   });
   return { ...base, Statement: statements };
 }
+
+/** What the upload checks do on AWS (from the deploy settings): which rules, and where rejected objects go. */
+export interface UploadChecks {
+  /** The grant prefix up to its first placeholder (`users/`): every checked object lies under it. */
+  readonly prefix: string;
+  readonly maxBytes: boolean;
+  readonly contentTypes: boolean;
+  readonly quotaBytes: boolean;
+  readonly quarantinePrefix: string | undefined;
+  /** The bucket keeps versions: HEAD, the ranged GET and the delete name the version checked. */
+  readonly versioned: boolean;
+}
+
+/**
+ * The statements an identity that judges uploads needs, and nothing more, on one bucket:
+ * - HEAD (s3:GetObject; AWS has no separate HEAD permission) and the ranged GET of the first bytes,
+ *   under the grant prefix only;
+ * - s3:DeleteObject there when a rule can reject (the version too on a versioned bucket);
+ * - s3:ListBucket, limited to the grant prefix by `s3:prefix`, to count a quota or to reconcile;
+ * - s3:PutObject under the quarantine prefix (CopyObject writes there) when one is set.
+ * `role`: `broker` (POST /v1/uploads/complete) or `events` (S3 notifications and the scheduled
+ * reconciliation, which lists).
+ */
+export function uploadCheckStatements(bucket: string, checks: UploadChecks, role: 'broker' | 'events') {
+  const objects = `arn:aws:s3:::${bucket}/${checks.prefix}*`;
+  const rejects = checks.maxBytes || checks.contentTypes || checks.quotaBytes;
+  const read = ['s3:GetObject', ...(checks.versioned ? ['s3:GetObjectVersion'] : [])];
+  const remove = ['s3:DeleteObject', ...(checks.versioned ? ['s3:DeleteObjectVersion'] : [])];
+  const statements: { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string[]; Condition?: object }[] = [
+    { Sid: 'UploadChecksRead', Effect: 'Allow', Action: read, Resource: [objects] },
+  ];
+  if (rejects) statements.push({ Sid: 'UploadChecksRemove', Effect: 'Allow', Action: remove, Resource: [objects] });
+  if (checks.quotaBytes || role === 'events') {
+    statements.push({
+      Sid: 'UploadChecksList',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [`arn:aws:s3:::${bucket}`],
+      ...(checks.prefix ? { Condition: { StringLike: { 's3:prefix': [`${checks.prefix}*`] } } } : {}),
+    });
+  }
+  if (rejects && checks.quarantinePrefix !== undefined) {
+    statements.push({
+      Sid: 'UploadChecksQuarantine',
+      Effect: 'Allow',
+      Action: ['s3:PutObject'],
+      Resource: [`arn:aws:s3:::${bucket}/${checks.quarantinePrefix}*`],
+    });
+  }
+  return statements;
+}

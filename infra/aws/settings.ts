@@ -10,6 +10,8 @@ import { parseEnv } from 'node:util';
 import { VARIABLES } from '../../server/config.js';
 import { lambdaConfig } from '../../server/lambda/init.js';
 import { REPO_ROOT } from './bundle.js';
+import type { UploadChecks } from './policies.js';
+import { literalHead } from '../../server/uploads/rules.js';
 
 export const EXAMPLE_ENV_FILE = join(REPO_ROOT, 'infra/aws/example.env');
 
@@ -48,6 +50,12 @@ export interface StackSettings {
   readonly vpc: { readonly vpcId: string; readonly subnetIds: readonly string[] } | undefined;
   /** `KEYHOLE_AWS_SHARED_STATE=elasticache`: create a Valkey (ElastiCache Serverless) cache in the VPC and share through it. */
   readonly sharedState: 'elasticache' | undefined;
+  /**
+   * Upload checks, when `KEYHOLE_UPLOAD_*` rules or the webhook (`KEYHOLE_EVENTS_WEBHOOK_*`) are set:
+   * the stack then routes POST /v1/uploads/complete, grants both functions what the rules need, and
+   * adds the upload-events function S3 notifies. Undefined: none of it.
+   */
+  readonly uploads: (Omit<UploadChecks, 'versioned'> & { readonly webhook: boolean }) | undefined;
 }
 
 /** Broker variables the stack sets itself. */
@@ -74,6 +82,8 @@ const REFUSED: Readonly<Record<string, string>> = {
   PORT: 'a Lambda listens on nothing',
   KEYHOLE_HOST: 'a Lambda listens on nothing',
   KEYHOLE_ENV_FILE: 'the stack reads KEYHOLE_AWS_ENV_FILE and deploys its values',
+  KEYHOLE_NOTIFY_TOKEN:
+    'S3 invokes the upload-events function directly (set KEYHOLE_UPLOAD_* or the webhook); the notify route is for RGW',
 };
 
 const STACK_VARIABLES = [
@@ -141,7 +151,13 @@ export function settingsSource(env: NodeJS.ProcessEnv): { file: string; example:
  */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
   const { file, example, values } = settingsSource(env);
-  const known = new Set(Object.keys(VARIABLES));
+  // The upload variables the loader reads outside VARIABLES (server/config/uploads-env.ts).
+  const known = new Set([
+    ...Object.keys(VARIABLES),
+    'KEYHOLE_EVENTS_WEBHOOK_URL',
+    'KEYHOLE_EVENTS_WEBHOOK_SECRET',
+    'KEYHOLE_QUARANTINE_PREFIX',
+  ]);
   const brokerEnv: Record<string, string> = {};
   // Only what the file names, plus KEYHOLE_* variables of the environment: never the rest of a shell.
   const fileNames = new Set(Object.keys(parseEnv(readFileSync(file, 'utf8'))));
@@ -262,6 +278,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     throw new StackSettingsError('KEYHOLE_AWS_STACK_NAME', 'expected a CloudFormation stack name (letters, digits, -)');
   }
   const reserved = values.KEYHOLE_AWS_RESERVED_CONCURRENCY;
+  const rules = config.broker.grants[0]!.scopes[0]!.uploads;
+  const webhook = config.uploads?.webhook !== undefined;
+  const uploads =
+    rules || webhook
+      ? {
+          prefix: literalHead(scope.prefix),
+          maxBytes: rules?.maxBytes !== undefined,
+          contentTypes: rules?.contentTypes !== undefined,
+          quotaBytes: rules?.quotaBytes !== undefined,
+          quarantinePrefix: config.uploads?.quarantinePrefix,
+          webhook,
+        }
+      : undefined;
   return {
     source: file,
     example,
@@ -284,6 +313,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     cognitoDeveloperProvider,
     vpc,
     sharedState,
+    uploads,
   };
 }
 

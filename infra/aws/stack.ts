@@ -33,11 +33,21 @@ import {
   BucketEncryption,
   CfnBucket,
   HttpMethods,
+  EventType,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { rolePermissions } from '../local/uploader-role.mjs';
-import { brokerTrustActions, cognitoPrefix, cognitoRolePermissions } from './policies.js';
+import {
+  brokerTrustActions,
+  cognitoPrefix,
+  cognitoRolePermissions,
+  uploadCheckStatements,
+  type UploadChecks,
+} from './policies.js';
 import type { StackSettings } from './settings.js';
 
 /** CORS of the broker's API, as `createBroker` answers it; the HTTP API answers preflights the same way. */
@@ -54,6 +64,9 @@ export const BROKER_ROUTES: readonly { readonly method: HttpMethod; readonly pat
   { method: HttpMethod.GET, path: '/healthz' },
   { method: HttpMethod.GET, path: '/readyz' },
 ];
+
+/** `POST /v1/uploads/complete`, forwarded when upload rules or the webhook are set. */
+export const UPLOADS_COMPLETE_ROUTE = { method: HttpMethod.POST, path: '/v1/uploads/complete' } as const;
 
 /** `GET /v1/credentials/aws-sdk`, forwarded when the deploy settings set `KEYHOLE_SDK_CREDENTIALS_ROUTE=1`. */
 export const AWS_SDK_ROUTE = { method: HttpMethod.GET, path: '/v1/credentials/aws-sdk' } as const;
@@ -89,6 +102,8 @@ export class KeyholeStack extends Stack {
   readonly brokerSecurityGroup: SecurityGroup | undefined;
   /** The Valkey cache the brokers share (`KEYHOLE_AWS_SHARED_STATE=elasticache`). */
   readonly sharedCache: CfnServerlessCache | undefined;
+  /** The function S3 notifies of new uploads, when upload rules or the webhook are set. */
+  readonly uploadEventsFunction: LambdaFunction | undefined;
 
   constructor(scope: Construct, id: string, props: KeyholeStackProps) {
     super(scope, id, props);
@@ -223,6 +238,26 @@ export class KeyholeStack extends Stack {
       removalPolicy: removal,
     });
     logs.grantWrite(brokerRole);
+    const functionEnv = {
+      ...s.brokerEnv,
+      ...vendorEnv,
+      ...(network?.cache
+        ? {
+            // ElastiCache Serverless speaks TLS only; the security groups are its access control.
+            KEYHOLE_REDIS_URL: `rediss://${network.cache.attrEndpointAddress}:${network.cache.attrEndpointPort}`,
+          }
+        : {}),
+      KEYHOLE_BUCKET: this.bucket.bucketName,
+      NODE_ENV: 'production',
+    };
+    // POST /v1/uploads/complete reads, and may delete or quarantine, with the function's own role.
+    const checks = s.uploads && { ...s.uploads, versioned: s.versioned };
+    if (checks) {
+      for (const statement of uploadCheckStatements(this.bucket.bucketName, checks, 'broker')) {
+        brokerRole.addToPolicy(PolicyStatement.fromJson(statement));
+      }
+      acknowledgeUploadChecks(brokerRole, bucketId, checks);
+    }
     this.brokerFunction = new LambdaFunction(this, 'Broker', {
       description: 'Keyhole token broker (keyhole/lambda)',
       runtime: Runtime.NODEJS_22_X,
@@ -237,18 +272,7 @@ export class KeyholeStack extends Stack {
       ...(network
         ? { vpc: network.vpc, vpcSubnets: { subnets: network.subnets }, securityGroups: [network.securityGroup] }
         : {}),
-      environment: {
-        ...s.brokerEnv,
-        ...vendorEnv,
-        ...(network?.cache
-          ? {
-              // ElastiCache Serverless speaks TLS only; the security groups are its access control.
-              KEYHOLE_REDIS_URL: `rediss://${network.cache.attrEndpointAddress}:${network.cache.attrEndpointPort}`,
-            }
-          : {}),
-        KEYHOLE_BUCKET: this.bucket.bucketName,
-        NODE_ENV: 'production',
-      },
+      environment: functionEnv,
     });
     acknowledge(
       this.brokerFunction,
@@ -277,6 +301,10 @@ export class KeyholeStack extends Stack {
     });
     for (const route of BROKER_ROUTES) {
       this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+    if (checks) {
+      this.api.addRoutes({ path: UPLOADS_COMPLETE_ROUTE.path, methods: [UPLOADS_COMPLETE_ROUTE.method], integration });
+      this.uploadEventsFunction = this.#uploadEvents(props, s, checks, functionEnv, removal);
     }
     // The AWS SDKs' credential-provider route, only where the broker serves it.
     if (['1', 'true'].includes(s.brokerEnv.KEYHOLE_SDK_CREDENTIALS_ROUTE ?? '')) {
@@ -339,6 +367,81 @@ export class KeyholeStack extends Stack {
         `AWS_REGION=${Aws.REGION}`,
       ]),
     });
+  }
+
+  /**
+   * The upload-events function: S3 invokes it for every object created under the grant prefix (S3
+   * event notifications straight to Lambda: no other service to run, the prefix filter is S3's own,
+   * and Lambda's asynchronous invocation retries twice; EventBridge would add a rule and a bill for
+   * routing a single target). An hourly schedule runs the same function's bounded reconciliation.
+   * Its role can read, and when a rule can reject, delete, under the grant prefix only.
+   */
+  #uploadEvents(
+    props: KeyholeStackProps,
+    s: StackSettings,
+    checks: UploadChecks,
+    environment: Record<string, string>,
+    removal: RemovalPolicy,
+  ): LambdaFunction {
+    const role = new Role(this, 'UploadEventsRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Keyhole upload events: judges new uploads under the grant prefix (read, delete, quarantine)',
+    });
+    for (const statement of uploadCheckStatements(this.bucket.bucketName, checks, 'events')) {
+      role.addToPolicy(PolicyStatement.fromJson(statement));
+    }
+    const logs = new LogGroup(this, 'UploadEventsLogs', {
+      retention: s.logRetentionDays as RetentionDays,
+      removalPolicy: removal,
+    });
+    logs.grantWrite(role);
+    const fn = new LambdaFunction(this, 'UploadEvents', {
+      description: 'Keyhole upload events: S3 ObjectCreated notifications into the upload rules and the webhook',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      handler: 'index.uploadEvents',
+      code: props.code,
+      role,
+      memorySize: 512,
+      // Rules (HEAD, a ranged GET, a listing, a delete) and the webhook's attempts (LAMBDA_WEBHOOK_TIMINGS).
+      timeout: Duration.seconds(60),
+      logGroup: logs,
+      environment,
+    });
+    acknowledge(
+      fn,
+      'L1',
+      'Pinned to Node.js 22, the runtime the bundle is built and tested for (infra/aws/bundle.ts, target node22).',
+    );
+    const bucketId = this.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    acknowledgeUploadChecks(role, bucketId, checks);
+    this.bucket.addEventNotification(
+      EventType.OBJECT_CREATED,
+      new LambdaDestination(fn),
+      ...(checks.prefix ? [{ prefix: checks.prefix }] : []),
+    );
+    // CDK's own handler that applies the bucket's notification configuration at deploy time.
+    const applier = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+    if (applier) {
+      acknowledge(
+        applier,
+        'IAM4',
+        'CDK\u2019s BucketNotificationsHandler (aws-s3 addEventNotification) runs only at deploy time to write this ' +
+          'bucket\u2019s notification configuration; its role has the CloudWatch Logs basic execution policy only.',
+        'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      );
+    }
+    new Rule(this, 'UploadReconcile', {
+      description: 'Keyhole: judge uploads no S3 event reported (the last 75 minutes, hourly)',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [
+        new LambdaFunctionTarget(fn, {
+          event: RuleTargetInput.fromObject({ keyhole: 'reconcile', sinceMinutes: 75 }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+    return fn;
   }
 
   /**
@@ -405,6 +508,23 @@ export class KeyholeStack extends Stack {
  * Acknowledges cdk-nag AwsSolutions findings on a construct, each with the reason it is accepted.
  * `finding` narrows a granular rule (IAM5) to one finding, e.g. `Resource::arn:aws:s3:::<Bucket>/*`.
  */
+/** The upload checks' object wildcards (grant prefix, quarantine prefix), acknowledged with their reason. */
+function acknowledgeUploadChecks(role: Construct, bucketId: string, checks: UploadChecks): void {
+  const wildcards = [`${checks.prefix}*`];
+  if (checks.quarantinePrefix !== undefined && (checks.maxBytes || checks.contentTypes || checks.quotaBytes)) {
+    wildcards.push(`${checks.quarantinePrefix}*`);
+  }
+  for (const under of wildcards) {
+    acknowledge(
+      role,
+      'IAM5',
+      'Upload checks: objects under the grant prefix (and the quarantine prefix) of this one bucket, since any ' +
+        'user\u2019s new upload there is judged (HEAD, first bytes, delete or quarantine when a rule breaks).',
+      `Resource::arn:aws:s3:::<${bucketId}>/${under}`,
+    );
+  }
+}
+
 function acknowledge(scope: Construct, rule: string, reason: string, finding?: string): void {
   Validations.of(scope).acknowledge({
     id: `AwsSolutions::AwsSolutions-${rule}${finding === undefined ? '' : `[${finding}]`}`,

@@ -2,6 +2,7 @@
 // `KEYHOLE_PREFIX_TEMPLATE`, `KEYHOLE_ACCESS` and the session variables.
 import { z } from 'zod';
 import { compileGrants, type GrantRule } from '../grants.js';
+import type { UploadRules } from '../uploads/rules.js';
 import { ALL_ACCESS, type Access } from '../policy/access.js';
 import { parsePrefixTemplate } from '../policy/prefix-template.js';
 import { unconfinedPrefix, unconfinedPrefixReason } from '../vendors/cognito-grants.js';
@@ -71,6 +72,23 @@ function templateProblem(template: string): string | undefined {
   }
 }
 
+/** The single rule's upload rules (`uploads` of a KEYHOLE_GRANTS scope). */
+const UPLOAD_RULE_VARIABLES = [
+  'KEYHOLE_UPLOAD_MAX_BYTES',
+  'KEYHOLE_UPLOAD_CONTENT_TYPES',
+  'KEYHOLE_UPLOAD_QUOTA_BYTES',
+];
+
+/** `{ maxBytes?, contentTypes?, quotaBytes? }` from the KEYHOLE_UPLOAD_* variables, or undefined when none is set. */
+function uploadRulesFrom(c: Variables): UploadRules | undefined {
+  const rules: UploadRules = {
+    ...(c.KEYHOLE_UPLOAD_MAX_BYTES !== undefined ? { maxBytes: c.KEYHOLE_UPLOAD_MAX_BYTES } : {}),
+    ...(c.KEYHOLE_UPLOAD_CONTENT_TYPES !== undefined ? { contentTypes: c.KEYHOLE_UPLOAD_CONTENT_TYPES } : {}),
+    ...(c.KEYHOLE_UPLOAD_QUOTA_BYTES !== undefined ? { quotaBytes: c.KEYHOLE_UPLOAD_QUOTA_BYTES } : {}),
+  };
+  return Object.keys(rules).length > 0 ? rules : undefined;
+}
+
 const SINGLE_RULE_VARIABLES = [
   'KEYHOLE_BUCKET',
   'KEYHOLE_PREFIX_TEMPLATE',
@@ -79,6 +97,7 @@ const SINGLE_RULE_VARIABLES = [
   'KEYHOLE_ALLOW_PRESIGNED_URLS',
   'KEYHOLE_ALLOW_TAGGING',
   'KEYHOLE_EXPIRE_WITH_TOKEN',
+  ...UPLOAD_RULE_VARIABLES,
 ];
 
 function singleRule(c: Variables, problems: Problems): GrantRule[] | undefined {
@@ -89,10 +108,28 @@ function singleRule(c: Variables, problems: Problems): GrantRule[] | undefined {
   const template = templateProblem(c.KEYHOLE_PREFIX_TEMPLATE);
   if (template !== undefined) problems.add('KEYHOLE_PREFIX_TEMPLATE', template);
   if (bucket === undefined || badBucket || template !== undefined) return undefined;
+  const uploads = uploadRulesFrom(c);
+  if (uploads) {
+    try {
+      compileGrants([{ bucket, scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS, uploads }] }]);
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+      // "options.grants[0].scopes[0].uploads.maxBytes must …" names the variable it came from.
+      const at = /\.uploads\.(maxBytes|contentTypes|quotaBytes)/.exec(err.message)?.[1];
+      const variable =
+        at === 'maxBytes'
+          ? 'KEYHOLE_UPLOAD_MAX_BYTES'
+          : at === 'quotaBytes'
+            ? 'KEYHOLE_UPLOAD_QUOTA_BYTES'
+            : 'KEYHOLE_UPLOAD_CONTENT_TYPES';
+      problems.add(variable, err.message.replace(/^.*?\.uploads\.\w+(\[\d+\])? /, ''));
+      return undefined;
+    }
+  }
   return [
     {
       bucket,
-      scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS }],
+      scopes: [{ prefix: c.KEYHOLE_PREFIX_TEMPLATE, access: c.KEYHOLE_ACCESS, ...(uploads ? { uploads } : {}) }],
       session: {
         bindSourceIp: c.KEYHOLE_BIND_SOURCE_IP ?? false,
         allowPresignedUrls: c.KEYHOLE_ALLOW_PRESIGNED_URLS,
@@ -141,6 +178,13 @@ function jsonRules(text: string, problems: Problems): GrantRule[] | undefined {
 /** The grant rules, or undefined (with problems recorded). */
 export function grantsFrom(c: Variables, problems: Problems): GrantRule[] | undefined {
   if (problems.anyUnreadable(['KEYHOLE_GRANTS'])) return undefined;
+  if (c.KEYHOLE_GRANTS !== undefined) {
+    const set = UPLOAD_RULE_VARIABLES.find((name) => c[name as keyof Variables] !== undefined);
+    if (set) {
+      problems.add(set, 'is for the single rule; with KEYHOLE_GRANTS, give each scope its "uploads" rules');
+      return undefined;
+    }
+  }
   return c.KEYHOLE_GRANTS !== undefined ? jsonRules(c.KEYHOLE_GRANTS, problems) : singleRule(c, problems);
 }
 

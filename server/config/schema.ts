@@ -97,6 +97,11 @@ export const VARIABLES = {
     .string()
     .regex(/^[\w:.-]{1,64}$/, 'expected up to 64 letters, digits or _ : . - such as "keyhole:"')
     .default('keyhole:'),
+  KEYHOLE_UPLOAD_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
+  KEYHOLE_UPLOAD_CONTENT_TYPES: list
+    .pipe(z.array(z.string()).min(1, 'expected MIME patterns such as image/*'))
+    .optional(),
+  KEYHOLE_UPLOAD_QUOTA_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
   KEYHOLE_NOTIFY_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{32,256}$/, 'expected 32 to 256 letters, digits, "_" or "-" (openssl rand -hex 32)')

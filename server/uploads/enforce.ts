@@ -54,7 +54,7 @@ export async function enforceRules(
   let reason = judge(rules, facts, DETECTABLE_TYPES);
   let usage: PrefixUsage | undefined;
   if (reason === undefined && rules?.quotaBytes !== undefined) {
-    usage = await prefixUsage(s3, bucket, scopePrefix, settings.quotaMaxObjects);
+    usage = await prefixUsage(s3, bucket, scopePrefix, settings.quotaMaxObjects, head.lastModified);
     if (!usage.complete) {
       logger.warn({ event: 'uploads.quota_uncounted', bucket, prefix: scopePrefix, listed: usage.objects });
     }

@@ -81,14 +81,19 @@ export interface PrefixUsage {
 
 /**
  * Adds up the sizes under `prefix`, listing at most `maxObjects` objects (pages of 1000: at most
- * `ceil(maxObjects / 1000)` ListObjectsV2 calls). Open multipart uploads are not counted.
+ * `ceil(maxObjects / 1000)` ListObjectsV2 calls). Open multipart uploads are not counted. With
+ * `notAfter` (the judged object's Last-Modified, whole seconds as HEAD gives it), objects stored
+ * later are not counted: the first stored keeps its place, and judging an object again (a
+ * reconciliation) gives the verdict it got first.
  */
 export async function prefixUsage(
   s3: S3Client,
   bucket: string,
   prefix: string,
   maxObjects: number,
+  notAfter?: Date,
 ): Promise<PrefixUsage> {
+  const limit = notAfter === undefined ? Infinity : Math.floor(notAfter.getTime() / 1000);
   let bytes = 0;
   let objects = 0;
   let token: string | undefined;
@@ -101,7 +106,10 @@ export async function prefixUsage(
         ...(token ? { ContinuationToken: token } : {}),
       }),
     );
-    for (const o of page.Contents ?? []) bytes += o.Size ?? 0;
+    for (const o of page.Contents ?? []) {
+      const at = o.LastModified === undefined ? -Infinity : Math.floor(o.LastModified.getTime() / 1000);
+      if (at <= limit) bytes += o.Size ?? 0;
+    }
     objects += page.Contents?.length ?? 0;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token && objects < maxObjects);

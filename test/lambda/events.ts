@@ -60,3 +60,22 @@ export function httpEvent(
     ...(body === undefined ? { isBase64Encoded: false } : {}),
   };
 }
+
+/**
+ * An S3 event notification as Lambda receives it (AWS's documented "Event message structure",
+ * version 2.1), one record per object. `key` is given as S3 writes it: URL-encoded, `+` for a space.
+ */
+export function s3Event(bucket: string, keys: readonly string[], eventName = 'ObjectCreated:Put') {
+  const text = readFileSync(new URL('./fixtures/s3-object-created.json', import.meta.url), 'utf8');
+  const records = keys.map((key) => {
+    const vars: Record<string, string> = { BUCKET: bucket, KEY: key, EVENT_NAME: eventName };
+    const filled = text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => JSON.stringify(vars[name]!).slice(1, -1));
+    return (JSON.parse(filled) as { Records: unknown[] }).Records[0];
+  });
+  return { Records: records } as { Records: { eventName?: string }[] };
+}
+
+/** How S3 writes a key in an event record: form-URL-encoded (`+` for a space), slashes kept. */
+export function s3EventKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}

@@ -286,6 +286,36 @@ describe('the upload webhook from the environment', () => {
     );
   });
 
+  it('reads the single rule upload rules from KEYHOLE_UPLOAD_*, and names the variable of a bad one', () => {
+    const c = loadConfig({
+      ...env,
+      KEYHOLE_BUCKET: 'uploads',
+      KEYHOLE_UPLOAD_MAX_BYTES: '10485760',
+      KEYHOLE_UPLOAD_CONTENT_TYPES: 'image/*, application/pdf',
+      KEYHOLE_UPLOAD_QUOTA_BYTES: '104857600',
+    });
+    expect(c.broker.grants[0]!.scopes[0]!.uploads).toEqual({
+      maxBytes: 10485760,
+      contentTypes: ['image/*', 'application/pdf'],
+      quotaBytes: 104857600,
+    });
+    expect(loadConfig({ ...env, KEYHOLE_BUCKET: 'uploads' }).broker.grants[0]!.scopes[0]!.uploads).toBeUndefined();
+    expect(configError({ KEYHOLE_BUCKET: 'uploads', KEYHOLE_UPLOAD_CONTENT_TYPES: 'images' })).toBe(
+      'KEYHOLE_UPLOAD_CONTENT_TYPES: must be a MIME type or "type/*" (got "images")',
+    );
+    expect(configError({ KEYHOLE_BUCKET: 'uploads', KEYHOLE_UPLOAD_MAX_BYTES: String(6 * 1024 ** 4) })).toBe(
+      "KEYHOLE_UPLOAD_MAX_BYTES: must be at most 5497558138880 (5 TiB, S3's largest object)",
+    );
+    expect(
+      configError({
+        KEYHOLE_GRANTS: '[{"bucket":"uploads","scopes":[{"prefix":"u/{sub}/","access":["write"]}]}]',
+        KEYHOLE_UPLOAD_QUOTA_BYTES: '5',
+      }),
+    ).toBe(
+      'KEYHOLE_UPLOAD_QUOTA_BYTES: is for the single rule; with KEYHOLE_GRANTS, give each scope its "uploads" rules',
+    );
+  });
+
   it('refuses onUpload without uploads, and a bad webhook option, naming the option', () => {
     const base = {
       vendor: fakeVendor(),
