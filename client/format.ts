@@ -40,9 +40,10 @@ export class Rate {
   readonly #started: number;
   #samples: { at: number; loaded: number }[] = [];
 
-  constructor(now = performance.now()) {
+  /** `loaded`: bytes already there at the start (a resumed upload), which do not count as speed. */
+  constructor(now = performance.now(), loaded = 0) {
     this.#started = now;
-    this.#samples.push({ at: now, loaded: 0 });
+    this.#samples.push({ at: now, loaded });
   }
 
   /** Records progress; returns bytes per second over the last few seconds (whole run until then). */

@@ -53,6 +53,14 @@ describe('createProgress', () => {
     expect(createProgress(1000, clock.now).update(500)).toEqual({ loaded: 500, percent: 50, speed: '', eta: '' });
   });
 
+  test('a resumed upload starts at the bytes sent before, which do not count as speed', () => {
+    const clock = fakeClock();
+    const progress = createProgress(10 * MiB, clock.now, 6 * MiB);
+    expect(progress.update(0)).toMatchObject({ loaded: 6 * MiB, percent: 60 });
+    clock.advance(1000);
+    expect(progress.update(7 * MiB)).toEqual({ loaded: 7 * MiB, percent: 70, speed: '1.0 MiB/s', eta: '3 s left' });
+  });
+
   test('an empty file is 100% at once', () => {
     const clock = fakeClock();
     expect(createProgress(0, clock.now).update(0)).toMatchObject({ loaded: 0, percent: 100, eta: '' });

@@ -6,6 +6,7 @@ import { createFileList, openByKey, type Feedback, type FileList } from './file-
 import type { Message } from './messages.js';
 import type { SignedIn } from './session.js';
 import type { PageDom } from './signin-view.js';
+import { createUnfinished } from './unfinished.js';
 import { createUploads } from './uploads.js';
 import { h, uploadIcon } from './view.js';
 
@@ -28,14 +29,22 @@ export function renderSignedIn(dom: PageDom, signedIn: SignedIn, actions: PageAc
   );
   const files = createFileList(signedIn, actions);
   const uploads = createUploads({ signedIn, show: actions.show, onStored: () => void files.refresh() });
+  const unfinished = createUnfinished({
+    signedIn,
+    show: actions.show,
+    report: actions.report,
+    resume: (file, key, sentBytes) => uploads.add([file], key, sentBytes),
+  });
   dom.root.replaceChildren(
     sessionCard(signedIn),
+    unfinished.element,
     dropZone((chosen) => uploads.add(chosen)),
     uploads.element,
     filesCard(files),
     openCard(signedIn, actions),
   );
   void files.refresh();
+  unfinished.refresh().catch(actions.report);
 }
 
 function fact(label: string, value: Node): HTMLElement {

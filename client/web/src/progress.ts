@@ -26,11 +26,12 @@ export interface Progress {
 export const INITIAL_PROGRESS: ProgressText = { loaded: 0, percent: 0, speed: 'starting…', eta: '' };
 
 /**
- * Tracks the progress of a `size`-byte upload. `now` (milliseconds, monotonic) is injectable for tests.
+ * Tracks the progress of a `size`-byte upload of which `start` bytes were sent before (a resumed
+ * upload: they show at once and do not count as speed). `now` (milliseconds, monotonic) is injectable for tests.
  */
-export function createProgress(size: number, now: () => number = () => performance.now()): Progress {
-  const rate = new Rate(now());
-  let shown = 0;
+export function createProgress(size: number, now: () => number = () => performance.now(), start = 0): Progress {
+  const rate = new Rate(now(), start);
+  let shown = start;
   return {
     update(bytes) {
       // Monotonic: a retried part restarts its own count, the bar does not go back.

@@ -1,7 +1,7 @@
 // Who is signed in and their storage: opening a session (first credentials, grant), closing it
 // (stop uploads and timers, drop credentials), and signing out. One `Sessions` is made in main.ts;
 // the signed-in page gets the `SignedIn` it draws, never a global.
-import { brokerCredentials, createStorage, type Grant, type Storage } from 'keyhole/client';
+import { brokerCredentials, createStorage, indexedDbUploadStore, type Grant, type Storage } from 'keyhole/client';
 import { signOut as forgetSavedSession, type Session } from './auth.js';
 import { trackExpiry } from './track-expiry.js';
 import { XhrRequestHandler } from './xhr-handler.js';
@@ -54,7 +54,12 @@ export function createSessions(brokerUrl: string): Sessions {
     const xhr = new XhrRequestHandler();
     // Part size and queue are left to the client, which picks them from each file's size; progress
     // moves by the byte anyway (the XHR handler's upload events).
-    const storage = createStorage({ credentials, s3: { requestHandler: xhr as never } });
+    // Resumable uploads keep their records in IndexedDB, so a reload can list and resume them.
+    const storage = createStorage({
+      credentials,
+      s3: { requestHandler: xhr as never },
+      uploadStore: indexedDbUploadStore(),
+    });
     await credentials();
     const grant = await provider.grant();
     const end = new AbortController();

@@ -1,4 +1,4 @@
-// The upload queue: one row per file with a progress bar, speed, time left and a Cancel button,
+// The upload queue: one row per file with a progress bar, speed, time left, Pause/Resume and Cancel,
 // under one overall line (files, percent, bytes) with "Clear finished". Every file starts at once;
 // the SDK's own queue limits how many parts go out together. Stored files shrink to one line, and
 // all but the latest few fold into a closed "more finished uploads" group, so a batch of 50 does
@@ -31,8 +31,12 @@ export interface UploadsOptions {
 export interface Uploads {
   /** The overall line, the `<ul>` of upload rows (newest first) and the older finished ones. */
   readonly element: HTMLElement;
-  /** Starts uploading each file, each with its own row. */
-  add(files: readonly File[]): void;
+  /**
+   * Starts uploading each file, each with its own row, to its name (or to `key`, for a resumed
+   * upload, of which about `sentBytes` are on S3 already). Uploads are resumable: an unfinished one
+   * is listed again after a reload.
+   */
+  add(files: readonly File[], key?: string, sentBytes?: number): void;
 }
 
 /** Stored uploads that stay in the list (one line each); older ones fold into a closed group. */
@@ -118,9 +122,12 @@ export function createUploads(options: UploadsOptions): Uploads {
 
   return {
     element,
-    add(files) {
+    add(files, key, sentBytes = 0) {
       for (const file of files) {
-        const entry: Entry = { row: uploadRow(file), item: { size: file.size, loaded: 0, state: 'uploading' } };
+        const entry: Entry = {
+          row: uploadRow(file),
+          item: { size: file.size, loaded: sentBytes, state: 'uploading' },
+        };
         entries.push(entry);
         list.prepend(entry.row.element);
         const track: Track = {
@@ -133,7 +140,7 @@ export function createUploads(options: UploadsOptions): Uploads {
             redrawSoon.flush(0);
           },
         };
-        void uploadOne(options, file, entry.row, track).then((stored) => {
+        void uploadOne(options, file, key ?? file.name, sentBytes, entry.row, track).then((stored) => {
           if (stored && !options.signedIn.closed.aborted) options.onStored();
         });
       }
@@ -156,6 +163,7 @@ interface Row {
   readonly percent: HTMLElement;
   readonly speed: HTMLElement;
   readonly eta: HTMLElement;
+  readonly pause: HTMLButtonElement;
   readonly cancel: HTMLButtonElement;
 }
 
@@ -176,6 +184,11 @@ function uploadRow(file: File): Row {
   const percent = h('span', { class: 'pct' }, `${INITIAL_PROGRESS.percent}%`);
   const speed = h('span', { class: 'speed' }, INITIAL_PROGRESS.speed);
   const eta = h('span', { class: 'eta' }, INITIAL_PROGRESS.eta);
+  const pause = h(
+    'button',
+    { type: 'button', class: 'ghost small', 'aria-label': `Pause upload of ${file.name}`, 'data-action': 'pause' },
+    'Pause',
+  );
   const cancel = h(
     'button',
     { type: 'button', class: 'ghost small', 'aria-label': `Cancel upload of ${file.name}` },
@@ -189,12 +202,13 @@ function uploadRow(file: File): Row {
       { class: 'row' },
       h('span', { class: 'name' }, file.name),
       h('span', { class: 'size' }, formatBytes(file.size)),
+      pause,
       cancel,
     ),
     bar,
     h('div', { class: 'stats' }, percent, speed, eta),
   );
-  return { element, bar, fill, percent, speed, eta, cancel };
+  return { element, bar, fill, percent, speed, eta, pause, cancel };
 }
 
 function showProgress(row: Row, progress: ProgressText): void {
@@ -207,6 +221,7 @@ function showFailure(row: Row, message: Message): void {
   const cancelled = message.kind === 'cancelled';
   row.element.dataset.state = cancelled ? 'cancelled' : 'failed';
   row.cancel.remove();
+  row.pause.remove();
   row.speed.textContent = '';
   row.eta.textContent = '';
   row.percent.textContent = cancelled ? 'Cancelled' : 'Failed';
@@ -247,10 +262,17 @@ export function onceAFrame(draw: (value: number) => void): ((value: number) => v
   });
 }
 
-/** Uploads one file with its own progress row; resolves true when it was stored. */
-async function uploadOne(options: UploadsOptions, file: File, row: Row, track: Track): Promise<boolean> {
+/** Uploads one file to `relativeKey` with its own progress row; resolves true when it was stored. */
+async function uploadOne(
+  options: UploadsOptions,
+  file: File,
+  relativeKey: string,
+  sentBytes: number,
+  row: Row,
+  track: Track,
+): Promise<boolean> {
   const { signedIn } = options;
-  const key = signedIn.grant.prefix + file.name;
+  const key = signedIn.grant.prefix + relativeKey;
   const controller = new AbortController();
   row.cancel.addEventListener('click', () => {
     row.cancel.disabled = true;
@@ -262,24 +284,50 @@ async function uploadOne(options: UploadsOptions, file: File, row: Row, track: T
   // Signing out stops the upload like Cancel does, minus the row's "Cancelling…".
   const stop = () => controller.abort();
   signedIn.closed.addEventListener('abort', stop, { once: true });
-  const progress = createProgress(file.size);
+  const progress = createProgress(file.size, undefined, sentBytes);
   const show = onceAFrame((bytes: number) => {
     const shown = progress.update(bytes);
     showProgress(row, whileSending(shown));
     track.progress(shown.loaded);
   });
-  const unwatch = signedIn.xhr.watch(key, sumParts(show));
+  // A resumed upload starts from the bytes S3 already has; the XHR events count only what is sent now.
+  let resumedBytes = sentBytes;
+  if (sentBytes > 0) show.flush(sentBytes);
+  const unwatch = signedIn.xhr.watch(
+    key,
+    sumParts((sent) => show(resumedBytes + sent)),
+  );
   try {
-    await signedIn.storage.upload(file.name, file, {
+    const task = signedIn.storage.upload(relativeKey, file, {
       contentType: file.type || 'application/octet-stream',
       signal: controller.signal,
       onProgress: (p) => show(p.loaded),
+      resumable: {
+        onEvent: (e) => {
+          if (e.type === 'resumed') {
+            resumedBytes = e.bytesDone;
+            show.flush(resumedBytes);
+          }
+        },
+      },
     });
+    row.pause.addEventListener('click', () => {
+      const pausing = !task.paused;
+      if (pausing) task.pause();
+      else task.resume();
+      row.element.dataset.state = pausing ? 'paused' : 'uploading';
+      row.pause.textContent = pausing ? 'Resume' : 'Pause';
+      row.pause.dataset.action = pausing ? 'resume' : 'pause';
+      row.pause.setAttribute('aria-label', `${pausing ? 'Resume' : 'Pause'} upload of ${file.name}`);
+      row.eta.textContent = pausing ? 'paused' : '';
+    });
+    await task;
     show.flush(file.size);
     row.element.dataset.state = 'done';
     setBar(row.bar, row.fill, row.percent, 100);
     row.eta.textContent = progress.doneText();
     row.cancel.remove();
+    row.pause.remove();
     track.end('done');
     return true;
   } catch (err) {
