@@ -54,3 +54,11 @@ export {
   type UploadRecord,
   type UploadStore,
 } from './upload-store.js';
+export {
+  uppyAwsS3Options,
+  type UppyAwsS3Options,
+  type UppyCredentials,
+  type UppyCredentialsOptions,
+  type UppyPresignOptions,
+  type UppyPresignRequest,
+} from './uppy.js';
