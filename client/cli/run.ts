@@ -176,7 +176,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     inv = parseInvocation(argv, io.env);
     const { command } = inv;
     if (command.name === 'help') {
-      print(io.stdout, USAGE);
+      // --json promises one JSON document on stdout, help included.
+      print(io.stdout, inv.json ? terminalSafeJson({ usage: USAGE }) : USAGE);
       return EXIT.ok;
     }
     if (command.name === 'version') {
@@ -194,7 +195,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         out = await uploadFiles(
           storage,
           plan!,
-          { ...inv, concurrency: command.concurrency, store, resume: command.resume },
+          { ...inv, concurrency: command.concurrency, store, resume: command.resume, confirm: command.confirm },
           io,
         );
         break;

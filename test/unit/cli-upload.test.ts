@@ -294,7 +294,10 @@ describe('run: --json gives one JSON document on usage errors too', () => {
   it.each([
     [['ls', '--json'], 'sign in with --token JWT (or KEYHOLE_TOKEN) or --dev-login NAME'],
     [['--bogus', '--json'], 'unknown option "--bogus"'],
-    [['frob', '--json', '--dev-login', 'a'], 'unknown command "frob"; expected one of: upload, download, ls, rm, uploads'],
+    [
+      ['frob', '--json', '--dev-login', 'a'],
+      'unknown command "frob"; expected one of: upload, download, ls, rm, uploads',
+    ],
     [['--json'], 'a command is required: upload, download, ls, rm or uploads'],
     [['ls', '--json', '--dev-login', ''], '--dev-login needs a value: --dev-login NAME'],
     [['ls', '--json=1'], '--json takes no value (got "--json=1")'],
@@ -303,6 +306,18 @@ describe('run: --json gives one JSON document on usage errors too', () => {
     expect(await run(argv, out)).toBe(2);
     expect(out.stderr.text()).toBe('');
     expect(out.stdout.text()).toBe(JSON.stringify({ error: { code: 'usage', message, exitCode: 2 } }) + '\n');
+  });
+
+  it('--help --json prints the usage as one JSON document, --help alone as text', async () => {
+    const json = io();
+    expect(await run(['--help', '--json'], json)).toBe(0);
+    expect(json.stderr.text()).toBe('');
+    const doc = JSON.parse(json.stdout.text()) as { usage: string };
+    expect(Object.keys(doc)).toEqual(['usage']);
+    expect(doc.usage).toContain('keyhole upload <paths...> [--to KEY]');
+    const text = io();
+    expect(await run(['--help'], text)).toBe(0);
+    expect(text.stdout.text()).toBe(`${doc.usage}\n`);
   });
 
   it('without --json, the message and the pointer to --help on stderr', async () => {

@@ -52,6 +52,17 @@ group('describe', () => {
       kind: 'denied',
       text: 'Access denied: download "x" is outside your grant. You can only use files under users/a/.',
     });
+    // Inside the prefix the message already names the missing access: no second sentence about the prefix.
+    const readOnly = new StorageError(
+      'access_denied',
+      'access denied: your grant does not allow write (upload "x"; it allows read, list)',
+      'AccessDenied',
+      403,
+    );
+    expect(describe(readOnly, { prefix: 'users/a/' })).toEqual({
+      kind: 'denied',
+      text: 'Access denied: your grant does not allow write (upload "x"; it allows read, list).',
+    });
     expect(describe(new BrokerError(0, 'broker_unreachable', 'the Keyhole broker could not be reached'))).toEqual({
       kind: 'offline',
       text: 'Can\u2019t reach the Keyhole broker. Check your connection or that the server is running, then try again.',

@@ -34,7 +34,7 @@ describe('Open by key on a missing key', () => {
     );
     expect(message(openByKeyError(sdkError('InternalError', 500), 'other/x.txt'))).toEqual({
       kind: 'error',
-      text: 'Storage error: download of "other/x.txt" failed',
+      text: 'Storage error: download of "other/x.txt" failed: InternalError: InternalError',
     });
     const unreachable = new BrokerError(0, 'broker_unreachable', 'the Keyhole broker could not be reached');
     expect(openByKeyError(unreachable, 'x')).toBe(unreachable);

@@ -44,11 +44,14 @@ export function describe(err: unknown, context: { prefix?: string } = {}): Messa
   }
   if (err instanceof StorageError) {
     switch (err.code) {
-      case 'access_denied':
+      case 'access_denied': {
+        // The prefix helps only when the key was outside it; "your grant does not allow write (…)" is already exact.
+        const outside = / is outside your grant$/.test(err.message);
         return {
           kind: 'denied',
-          text: `Access denied: ${err.message.replace(/^access denied: /, '')}${context.prefix ? `. You can only use files under ${context.prefix}` : ''}.`,
+          text: `Access denied: ${err.message.replace(/^access denied: /, '')}${outside && context.prefix ? `. You can only use files under ${context.prefix}` : ''}.`,
         };
+      }
       case 'expired_credentials':
         return { kind: 'expired', text: 'Your session has expired. Please sign in again.' };
       case 'aborted':

@@ -2,6 +2,7 @@
 // named as typed; outside the grant S3 says no; anything else keeps S3's own error name. Apart from
 // the DOM (file-list.ts), so the sentences are unit-tested in Node.
 import { KeyholeClientError, StorageError } from 'keyhole/client';
+import { toStorageError } from '../../storage-errors.js';
 
 /** "no such file" for a key that does not exist, named in full as it was typed. */
 export function noSuchFile(
@@ -24,17 +25,8 @@ export function openByKeyError(err: unknown, key: string): unknown {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name;
-  if (status === 403) {
-    return new StorageError(
-      'access_denied',
-      `access denied: download "${key}" is outside your grant`,
-      'AccessDenied',
-      403,
-      {
-        cause: err,
-      },
-    );
-  }
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') return noSuchFile(key, name, status, err);
-  return new StorageError('s3_error', `download of "${key}" failed`, name, status, { cause: err });
+  // A key outside the prefix: no access of the grant applies there, so the storage object's own words
+  // ("access denied: download "k" is outside your grant", or S3's error name) are the right ones.
+  return toStorageError(err, 'download', key);
 }
