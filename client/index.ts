@@ -45,6 +45,7 @@ export {
 } from './errors.js';
 export { isNetworkError } from './network-error.js';
 export { UploadRejectedError } from './upload-confirm.js';
+export { reasonInWords, sizeInWords, verdictInWords, type VerdictFacts } from './verdict-message.js';
 export {
   fileIdentity,
   indexedDbUploadStore,

@@ -15,6 +15,8 @@ export const USAGE = `Usage:
   keyhole ls [prefix]                    list your files
   keyhole rm <key>                       delete a key
   keyhole uploads [--abort]              list unfinished uploads (--abort discards them)
+  keyhole reconcile [--since 24h]        operators: judge uploads no event reported, with the
+                                         broker's own settings (see keyhole reconcile --help)
 
 Keys are relative to the prefix the broker grants you (e.g. users/alice/).
 An upload stopped by Ctrl-C or a crash resumes when the same file goes to the same key again.
@@ -26,6 +28,8 @@ Options:
   --concurrency N     upload: files sent at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})
   -r, --recursive     upload: accepted for habit; folders are always uploaded recursively
   --no-resume         upload: start over; an interrupted upload is aborted, not kept
+  --confirm           upload: ask the broker for its verdict on each file (its upload rules);
+                      a rejected file is gone, and the command fails saying why
   --json              print one JSON document on stdout, no progress
   -q, --quiet         no progress bars
   -h, --help          show this help
@@ -43,6 +47,8 @@ export type Command =
       readonly concurrency: number;
       /** False with --no-resume. */
       readonly resume: boolean;
+      /** --confirm: each file's verdict from POST /v1/uploads/complete. */
+      readonly confirm: boolean;
     }
   | { readonly name: 'uploads'; readonly abort: boolean }
   | { readonly name: 'download'; readonly key: string; readonly output: string | undefined }
@@ -77,6 +83,7 @@ const OPTIONS = {
   concurrency: { type: 'string', value: 'N' },
   recursive: { type: 'boolean', short: 'r' },
   'no-resume': { type: 'boolean' },
+  confirm: { type: 'boolean' },
   abort: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -161,6 +168,7 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
   if (values.recursive !== undefined && name !== 'upload') throw usage('-r/--recursive applies to upload only');
   if (values['no-resume'] !== undefined && name !== 'upload') throw usage('--no-resume applies to upload only');
   if (values.abort !== undefined && name !== 'uploads') throw usage('--abort applies to uploads only');
+  if (values.confirm !== undefined && name !== 'upload') throw usage('--confirm applies to upload only');
 
   let command: Command;
   switch (name) {
@@ -175,6 +183,7 @@ export function parseInvocation(argv: readonly string[], env: Record<string, str
         to: values.to,
         concurrency: parseConcurrency(values.concurrency),
         resume: values['no-resume'] !== true,
+        confirm: values.confirm === true,
       };
       break;
     case 'download':

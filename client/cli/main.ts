@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `keyhole` command: upload, download, list and delete through the broker. See `keyhole --help`.
-import { run } from './run.js';
+import { run, type Io } from './run.js';
 
 // The SDK warns on every run that its releases after January 2027 need Node 22. This package pins
 // its SDK version, so the warning says nothing about this command, and on stderr it would bury the
@@ -15,9 +15,23 @@ process.on('SIGINT', () => {
   if (++interrupts > 1) process.exit(130);
   controller.abort();
 });
-process.exitCode = await run(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  signal: controller.signal,
-});
+// `keyhole reconcile` is for operators: it runs with the broker's settings, not a user's sign-in.
+if (process.argv[2] === 'reconcile') {
+  // Loaded by a computed path: the broker's code (dist/server) is not part of the CLI's own build.
+  const serverModule = '../../server/reconcile-cli.js';
+  const { reconcileCommand } = (await import(serverModule)) as {
+    reconcileCommand(argv: readonly string[], io: Pick<Io, 'stdout' | 'stderr' | 'env'>): Promise<number>;
+  };
+  process.exitCode = await reconcileCommand(process.argv.slice(3), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+} else {
+  process.exitCode = await run(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  });
+}

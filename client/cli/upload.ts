@@ -3,7 +3,8 @@ import { openAsBlob } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BrokerUrlFrom } from '../../server/config/cli-env.js';
-import type { KeptUpload, ResumeEvent, Storage, UploadStore } from '../index.js';
+import type { KeptUpload, ResumeEvent, Storage, UploadStore, UploadVerdict } from '../index.js';
+import { verdictInWords } from '../verdict-message.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { partSizeFor } from '../storage-upload.js';
 import { classify, CliError, EXIT } from './exit-codes.js';
@@ -21,6 +22,8 @@ export interface Uploaded {
   readonly size: number;
   /** Set when an unfinished upload of this file was resumed: the parts and bytes S3 already had. */
   readonly resumed?: { readonly partsDone: number; readonly bytesDone: number };
+  /** With --confirm: the broker's verdict, and the same in words ("rejected: larger than 10 MiB"). */
+  readonly verdict?: UploadVerdict & { readonly words: string };
 }
 
 export interface UploadSettings {
@@ -37,6 +40,8 @@ export interface UploadSettings {
   readonly store?: UploadStore | undefined;
   /** False (--no-resume): an unfinished upload of the same key is discarded, and nothing is kept. */
   readonly resume?: boolean;
+  /** --confirm: ask the broker for each file's verdict; a rejected file fails the command. */
+  readonly confirm?: boolean;
 }
 
 /** Files up to this size are read whole and sent in one PUT; larger ones stream from disk, in parts. */
@@ -157,6 +162,7 @@ export async function uploadFiles(
       } else if (e.type === 'restarted') tell(e.message);
     };
     const result = await storage.upload(key, 'blob' in body ? body.blob : body, {
+      ...(settings.confirm ? { confirm: true as const } : {}),
       signal: stop.signal,
       queueSize,
       partSizeBytes: partSize,
@@ -177,10 +183,23 @@ export async function uploadFiles(
     });
     loaded[i] = size;
     completed++;
-    results[i] = { file, key, fullKey: result.fullKey, bucket: result.bucket, size, ...(resumed ? { resumed } : {}) };
+    const verdict = (result as { verdict?: UploadVerdict }).verdict;
+    const judged = verdict && { ...verdict, words: verdictInWords(verdict) };
+    results[i] = {
+      file,
+      key,
+      fullKey: result.fullKey,
+      bucket: result.bucket,
+      size,
+      ...(resumed ? { resumed } : {}),
+      ...(judged ? { verdict: judged } : {}),
+    };
     if (!settings.json) {
       line.end();
-      say(io.stdout, `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})`);
+      say(
+        io.stdout,
+        `uploaded ${file} -> ${result.fullKey} (${formatBytes(size)})${judged ? `: ${judged.words}` : ''}`,
+      );
     }
     draw();
   }
@@ -249,6 +268,16 @@ export async function uploadFiles(
   }
   if (!settings.json && (n !== 1 || plan.hasFolder)) {
     say(io.stdout, summaryLine(n, totalBytes, (performance.now() - started) / 1000, skipped.length));
+  }
+  const rejected = uploaded.filter((u) => u.verdict?.status === 'rejected');
+  if (rejected.length > 0) {
+    // The broker removed them: the command did not do what was asked, and says why, file by file.
+    const why = rejected.map((u) => `${u.file}: ${u.verdict!.words.replace(/^rejected: /, '')}`).join('; ');
+    const message = `the broker rejected ${rejected.length === 1 ? '' : `${rejected.length} of ${n} files, `}${why}`;
+    throw Object.assign(new CliError('upload_rejected', EXIT.failed, message), {
+      uploaded,
+      file: rejected[0]!.file,
+    });
   }
   return skipped.length > 0 ? { uploaded, skipped } : { uploaded };
 }

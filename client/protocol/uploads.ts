@@ -45,6 +45,10 @@ export const UploadVerdictSchema = z
     contentType: nonEmpty,
     /** The object's ETag, without quotes. */
     etag: nonEmpty,
+    /** With `too_large` or `quota_exceeded`: the rule's limit in bytes (`maxBytes`, `quotaBytes`). */
+    limit: z.optional(size),
+    /** With `type_not_allowed` or `type_mismatch`: the scope's `contentTypes`. */
+    allowed: z.optional(z.array(nonEmpty)),
   })
   .check(
     z.refine(

@@ -82,13 +82,21 @@ export class UploadCompleter {
       head,
     );
     const contentType = enforced.contentType ?? 'application/octet-stream';
+    const { reason } = enforced;
+    const rules = target.rules;
+    const limit =
+      reason === 'too_large' ? rules?.maxBytes : reason === 'quota_exceeded' ? rules?.quotaBytes : undefined;
+    const allowed = reason === 'type_not_allowed' || reason === 'type_mismatch' ? rules?.contentTypes : undefined;
     const verdict: UploadVerdict = {
-      status: enforced.reason ? 'rejected' : 'accepted',
-      ...(enforced.reason ? { reason: enforced.reason } : {}),
+      status: reason ? 'rejected' : 'accepted',
+      ...(reason ? { reason } : {}),
       key: target.relativeKey,
       size: head.size,
       contentType,
       etag: head.etag,
+      // What the words need ("larger than 10 MiB", "not an image"): the rule the object broke.
+      ...(limit !== undefined ? { limit } : {}),
+      ...(allowed !== undefined ? { allowed: [...allowed] } : {}),
     };
     this.#remember(id, { version, verdict });
     this.#logger.info({

@@ -4,7 +4,7 @@
 // outside the caller's grant or a missing one is refused with an exact code and message.
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokerCredentials, createStorage, UploadRejectedError } from '../../client/index.js';
+import { brokerCredentials, createStorage, UploadRejectedError, verdictInWords } from '../../client/index.js';
 import { devPrefix, freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
 import { s3Outcome } from '../helpers/s3.js';
 import { ownerS3, stack } from '../helpers/stack.js';
@@ -67,6 +67,8 @@ describe('POST /v1/uploads/complete', () => {
     const sub = freshSubject('big');
     const out = await storageFor(sub).upload('big.png', pngOfSize(2000), { contentType: 'image/png', confirm: true });
     expect(out.verdict).toMatchObject({ status: 'rejected', reason: 'too_large', size: 2000 });
+    expect(out.verdict.limit).toBe(1024);
+    expect(verdictInWords(out.verdict)).toBe('rejected: larger than 1 KiB');
     expect(await exists(`${devPrefix(sub)}big.png`)).toBe('404 NotFound');
   });
 
@@ -83,7 +85,10 @@ describe('POST /v1/uploads/complete', () => {
       size: 15,
       contentType: 'image/png',
       etag: out.etag!.replace(/"/g, ''),
+      // The rule it broke, for the words "rejected: not an image".
+      allowed: ['image/*'],
     });
+    expect(verdictInWords(out.verdict)).toBe('rejected: not an image');
     expect(await exists(`${devPrefix(sub)}fake.png`)).toBe('404 NotFound');
   });
 
@@ -94,6 +99,7 @@ describe('POST /v1/uploads/complete', () => {
     expect(first.verdict.status).toBe('accepted');
     const second = await storage.upload('2.png', pngOfSize(1000), { contentType: 'image/png', confirm: true });
     expect(second.verdict).toMatchObject({ status: 'rejected', reason: 'quota_exceeded' });
+    expect(verdictInWords(second.verdict)).toBe('rejected: over your storage quota of 1.5 KiB');
     expect(await exists(`${devPrefix(sub)}2.png`)).toBe('404 NotFound');
     expect(await exists(`${devPrefix(sub)}1.png`)).toBe('OK');
   });

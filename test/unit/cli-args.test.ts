@@ -98,8 +98,10 @@ describe('upload options', () => {
       to: undefined,
       concurrency: 4,
       resume: true,
+      confirm: false,
     });
     expect(parseInvocation(['upload', 'a', '--no-resume', ...SIGNED_IN], {}).command).toMatchObject({ resume: false });
+    expect(parseInvocation(['upload', 'a', '--confirm', ...SIGNED_IN], {}).command).toMatchObject({ confirm: true });
     expect(parseInvocation(['uploads', ...SIGNED_IN], {}).command).toEqual({ name: 'uploads', abort: false });
     expect(parseInvocation(['uploads', '--abort', ...SIGNED_IN], {}).command).toEqual({ name: 'uploads', abort: true });
     expect(() => parseInvocation(['ls', '--no-resume', ...SIGNED_IN], {})).toThrow(
