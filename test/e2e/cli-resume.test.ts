@@ -3,25 +3,25 @@
 // discards. The broker hands out an S3 endpoint behind a counting TCP proxy, so the bytes a rerun
 // sends are measured on the wire, not taken from the client's word.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../client/cli/run.js';
 import { devPrefix, freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
 import { runKeyhole } from '../helpers/cli.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { startTcpFaultProxy, type TcpFaultProxy } from '../helpers/tcp-fault-proxy.js';
+import { openUploads, partsOnS3, sha256, storedSha256, until } from '../helpers/multipart.js';
 
 const MiB = 1024 * 1024;
 const PART = 8 * MiB; // partSizeFor() of these sizes
 const s3 = ownerS3();
 const { bucket } = stack();
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const MAIN = fileURLToPath(new URL('../../client/cli/main.ts', import.meta.url));
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
@@ -46,31 +46,6 @@ afterAll(async () => {
 
 const env = () => ({ KEYHOLE_CONFIG_DIR: config, KEYHOLE_BROKER_URL: broker.url });
 
-async function open(prefix: string) {
-  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
-  return out.Uploads ?? [];
-}
-
-async function partsOf(prefix: string): Promise<number> {
-  const [u] = await open(prefix);
-  if (!u) return 0;
-  const out = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-  return out.Parts?.length ?? 0;
-}
-
-async function until(check: () => Promise<boolean>, what: string, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function stored(key: string) {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return sha(await out.Body!.transformToByteArray());
-}
-
 /** Starts `keyhole upload`, waits until S3 holds `parts` parts of it, and kills it with SIGKILL. */
 async function killMidway(args: string[], prefix: string, parts: number) {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
@@ -79,7 +54,7 @@ async function killMidway(args: string[], prefix: string, parts: number) {
     stdio: 'ignore',
   });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  await until(async () => (await partsOf(prefix)) >= parts, `${parts} parts on S3`);
+  await until(async () => (await partsOnS3(prefix)) >= parts, `${parts} parts on S3`);
   child.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
 }
@@ -129,12 +104,12 @@ describe('keyhole upload resumes', () => {
     const onS3 = doc.uploaded[0].resumed.partsDone as number;
     expect(onS3).toBeGreaterThanOrEqual(3);
     expect(onS3).toBeLessThan(8);
-    expect(await stored(`${prefix}kill.bin`)).toBe(sha(bytes));
+    expect(await storedSha256(`${prefix}kill.bin`)).toBe(sha256(bytes));
     // Only the missing parts went up again (plus headers and the small S3 calls).
     const missing = (8 - onS3) * PART;
     expect(sent).toBeGreaterThanOrEqual(missing);
     expect(sent).toBeLessThan(missing + PART / 2);
-    expect(await open(prefix)).toEqual([]);
+    expect(await openUploads(prefix)).toEqual([]);
     expect(JSON.parse(readFileSync(state, 'utf8')).uploads).toEqual({});
   });
 
@@ -144,14 +119,14 @@ describe('keyhole upload resumes', () => {
     const bytes = randomBytes(40 * MiB);
     writeFileSync(join(dir, 'fresh.bin'), bytes);
     await killMidway(['upload', 'fresh.bin', '--dev-login', sub, '--concurrency', '1'], prefix, 1);
-    const [old] = await open(prefix);
+    const [old] = await openUploads(prefix);
     const up = proxy.bytesUp;
     const out = await runKeyhole(dir, ['upload', 'fresh.bin', '--dev-login', sub, '--no-resume'], env());
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toContain('keyhole: discarded the unfinished upload of fresh.bin; starting over');
     expect(proxy.bytesUp - up).toBeGreaterThanOrEqual(40 * MiB);
-    expect(await stored(`${prefix}fresh.bin`)).toBe(sha(bytes));
-    expect(await open(prefix)).toEqual([]);
+    expect(await storedSha256(`${prefix}fresh.bin`)).toBe(sha256(bytes));
+    expect(await openUploads(prefix)).toEqual([]);
     const gone = await s3
       .send(new ListPartsCommand({ Bucket: bucket, Key: old!.Key, UploadId: old!.UploadId }))
       .catch((e: { name?: string }) => e.name);
@@ -166,7 +141,7 @@ describe('keyhole upload resumes', () => {
     const listed = await runKeyhole(dir, ['uploads', '--dev-login', sub], env());
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(
-      new RegExp(` MiB / 24 MiB  \\d{4}-\\d\\d-\\d\\dT[^ ]+  later/list\\.bin  <- .*list\\.bin\\n$`),
+      new RegExp(`[\\d.]+ (B|KiB|MiB) / 24 MiB  \\d{4}-\\d\\d-\\d\\dT[^ ]+  later/list\\.bin  <- .*list\\.bin\\n$`),
     );
     // Another user sees none of it.
     const other = await runKeyhole(dir, ['uploads', '--dev-login', freshSubject('other'), '--json'], env());
@@ -177,7 +152,7 @@ describe('keyhole upload resumes', () => {
     expect(JSON.parse(aborted.stdout).discarded).toEqual([
       expect.objectContaining({ key: 'later/list.bin', size: 24 * MiB }),
     ]);
-    expect(await open(prefix)).toEqual([]);
+    expect(await openUploads(prefix)).toEqual([]);
     const again = await runKeyhole(dir, ['uploads', '--dev-login', sub], env());
     expect(again.stdout).toBe('no unfinished uploads\n');
   });
@@ -196,7 +171,7 @@ describe('keyhole upload resumes', () => {
       env: env(),
       signal: controller.signal,
     });
-    await until(async () => (await partsOf(prefix)) >= 1, 'a part on S3');
+    await until(async () => (await partsOnS3(prefix)) >= 1, 'a part on S3');
     controller.abort();
     expect(await running).toBe(130);
     expect(stderr.text()).toMatch(
@@ -204,12 +179,12 @@ describe('keyhole upload resumes', () => {
         `keyhole: upload of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was interrupted; \\d of 6 parts are kept on S3: run the same command again to resume, or "keyhole uploads --abort" to discard\\n$`,
       ),
     );
-    expect(await open(prefix)).toHaveLength(1);
+    expect(await openUploads(prefix)).toHaveLength(1);
     const out = await runKeyhole(dir, ['upload', file, '--dev-login', sub], env());
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toMatch(/keyhole: resuming .*ctrlc\.bin: \d of 6 parts \([\d.]+ MiB\) already uploaded/);
-    expect(await stored(`${prefix}ctrlc.bin`)).toBe(sha(bytes));
-    expect(await open(prefix)).toEqual([]);
+    expect(await storedSha256(`${prefix}ctrlc.bin`)).toBe(sha256(bytes));
+    expect(await openUploads(prefix)).toEqual([]);
     expect(existsSync(join(dir, 'uploads.json'))).toBe(false);
   });
 });

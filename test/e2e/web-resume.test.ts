@@ -2,16 +2,17 @@
 // a reload (the page lists it under "Unfinished uploads"; choosing the same file sends only the
 // parts S3 lacks, progress starting from what was sent), a different file is refused, "Discard"
 // aborts the multipart upload, and Pause/Resume stop and restart a running upload.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { devPrefix, freshSubject } from '../helpers/broker.js';
 import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { ownerS3, stack } from '../helpers/stack.js';
+import { openUploads, partsOnS3, sha256, until } from '../helpers/multipart.js';
 import { buildWebApp, startWebBroker, type WebServer } from './web-server.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
@@ -22,7 +23,6 @@ declare const MutationObserver: any;
 const MiB = 1024 * 1024;
 const s3 = ownerS3();
 const { bucket, s3Endpoint } = stack();
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let web: { dir: string; remove(): void };
 let server: WebServer;
@@ -65,26 +65,6 @@ async function signedInPage(): Promise<{ context: BrowserContext; page: Page; us
   await page.click('form[aria-label="Dev login"] button[type=submit]');
   await page.waitForSelector('[data-testid=prefix]');
   return { context, page, user };
-}
-
-async function openUploads(prefix: string) {
-  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
-  return out.Uploads ?? [];
-}
-
-async function partsOnS3(prefix: string): Promise<number> {
-  const [u] = await openUploads(prefix);
-  if (!u) return 0;
-  const out = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-  return out.Parts?.length ?? 0;
-}
-
-async function until(check: () => Promise<boolean>, what: string, ms = 90_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Slows the page's uploads, so a reload lands mid-way on any machine. */
@@ -167,7 +147,7 @@ describe('uploads that survive a reload', () => {
     );
 
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}big.bin` }));
-    expect(sha(await got.Body!.transformToByteArray())).toBe(sha(bytes));
+    expect(sha256(await got.Body!.transformToByteArray())).toBe(sha256(bytes));
     expect(await openUploads(prefix)).toEqual([]);
     // The record is gone: another reload lists nothing.
     await page.reload();
@@ -213,7 +193,7 @@ describe('uploads that survive a reload', () => {
     await page.click(`${upload} button[data-action=resume]`);
     await page.waitForSelector(`${upload}[data-state=done]`, { timeout: 60_000 });
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}drop.bin` }));
-    expect(sha(await got.Body!.transformToByteArray())).toBe(sha(bytes));
+    expect(sha256(await got.Body!.transformToByteArray())).toBe(sha256(bytes));
     expect(await openUploads(prefix)).toEqual([]);
     await context.close();
   });

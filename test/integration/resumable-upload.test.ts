@@ -2,12 +2,10 @@
 // id, part size, file identity, acknowledged parts; never credentials) lets a later attempt send
 // only the parts S3 does not have. Stale, changed and foreign records restart with a reason and
 // never complete or abort someone else's upload. Against the local RGW, with a real broker.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
-  ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -23,11 +21,11 @@ import {
   type UploadStore,
 } from '../../client/index.js';
 import { devPrefix, freshSubject, startBroker, type TestBroker } from '../helpers/broker.js';
+import { openUploads, sha256, storedSha256, until } from '../helpers/multipart.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const s3 = ownerS3();
 const bucket = stack().bucket;
 
@@ -48,25 +46,6 @@ async function counted(storage: Storage) {
     },
   });
   return { counts, parts };
-}
-
-async function openUploads(prefix: string) {
-  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
-  return (out.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
-}
-
-async function stored(key: string): Promise<string> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return sha(await out.Body!.transformToByteArray());
-}
-
-/** Resolves when `check` is true, polling; no fixed sleeps in the assertions' path. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const file = (bytes: Uint8Array, name = 'data.bin', lastModified = 1_700_000_000_000) =>
@@ -128,7 +107,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
     expect(task.paused).toBe(false);
     const out = await task;
     expect(out.fullKey).toBe(`${devPrefix(sub)}p/big.bin`);
-    expect(await stored(out.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(bytes));
     expect(loaded).toBe(40 * MiB);
     expect(loadedAtPause).toBeLessThan(40 * MiB);
     // Every part went up; those aborted by the pause went twice, none more.
@@ -195,7 +174,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
     // Progress starts from the bytes S3 already had.
     expect(progress[0]).toBe(have.length * PART);
     expect(progress.at(-1)).toBe(42 * MiB);
-    expect(await stored(out.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(bytes));
     expect(await store.list()).toEqual([]);
     expect(await openUploads(full)).toEqual([]);
   });
@@ -216,7 +195,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
     expect(events[0]).toMatchObject({ type: 'restarted', code: 'file_changed' });
     expect((events[0] as { message: string }).message).toMatch(/was of another file .*; starting again/);
     expect(events[1]).toMatchObject({ type: 'started' });
-    expect(await stored(out.fullKey)).toBe(sha(changed));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(changed));
     expect(await openUploads(full)).toEqual([]);
     const gone = await s3
       .send(new ListPartsCommand({ Bucket: bucket, Key: full, UploadId: record!.uploadId }))
@@ -239,7 +218,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
       'restarted:record_expired',
       'started',
     ]);
-    expect(await stored(out.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(bytes));
 
     await interrupted(storage, 'gone.bin', file(bytes), 1);
     const [again] = await store.list();
@@ -250,7 +229,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
       'restarted:upload_gone',
       'started',
     ]);
-    expect(await stored(out2.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out2.fullKey)).toBe(sha256(bytes));
     expect(await openUploads(devPrefix(sub))).toEqual([]);
   });
 
@@ -294,7 +273,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
     const events2: ResumeEvent[] = [];
     const out = await storage.upload('mine.bin', file(bytes), { resumable: { onEvent: (e) => events2.push(e) } });
     expect(events2[0]).toMatchObject({ type: 'restarted', code: 'upload_gone' });
-    expect(await stored(out.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(bytes));
 
     // Bob's upload is still open, with his one part, never completed.
     const bobs = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: bobKey, UploadId }));
@@ -364,7 +343,7 @@ describe('pause, resume and resumable uploads against RGW', () => {
     await until(() => Date.now() > expiresAt + 50, 'the credentials to go stale');
     task.resume();
     const out = await task;
-    expect(await stored(out.fullKey)).toBe(sha(bytes));
+    expect(await storedSha256(out.fullKey)).toBe(sha256(bytes));
     expect(credentials.brokerRequests).toBeGreaterThan(requestsAtPause);
     const after = keys.slice(atPause);
     expect(after.some((k) => k !== '' && !before.has(k))).toBe(true);
