@@ -67,3 +67,8 @@ export {
   type SharedStateOptions,
   type SharedStateStatus,
 } from './shared/state.js';
+export type { UploadsOptions } from './uploads/options.js';
+export type { UploadRules, RejectReason } from './uploads/rules.js';
+export type { UploadHook } from './events/dispatch.js';
+export type { WebhookOptions } from './events/webhook.js';
+export type { UploadEvent, UploadVerdict } from '../client/protocol/uploads.js';
