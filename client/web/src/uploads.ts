@@ -320,6 +320,7 @@ async function uploadOne(
       row.pause.dataset.action = pausing ? 'resume' : 'pause';
       row.pause.setAttribute('aria-label', `${pausing ? 'Resume' : 'Pause'} upload of ${file.name}`);
       row.eta.textContent = pausing ? 'paused' : '';
+      if (pausing) row.speed.textContent = '';
     });
     await task;
     show.flush(file.size);
