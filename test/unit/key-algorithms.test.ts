@@ -37,6 +37,8 @@ describe('staticKeyOf: the algorithms a key verifies', () => {
       ({ asymmetricKeyType, asymmetricKeyDetails: namedCurve === undefined ? {} : { namedCurve } }) as KeyObject;
     expect(staticKeyOf(fake(undefined))).toMatchObject({ description: 'a unknown key', algorithms: [] });
     expect(staticKeyOf(fake('ec'))).toMatchObject({ description: 'an EC unknown-curve key', algorithms: [] });
+    const noDetails = { asymmetricKeyType: 'ec' } as KeyObject;
+    expect(staticKeyOf(noDetails)).toMatchObject({ description: 'an EC unknown-curve key', algorithms: [] });
     // An inherited property name is not a curve.
     expect(staticKeyOf(fake('ec', 'toString'))).toMatchObject({ description: 'an EC toString key', algorithms: [] });
   });

@@ -50,13 +50,32 @@ function issuer(answer: () => IssuedCredentials | Promise<IssuedCredentials>) {
 }
 
 /**
- * A clock reading `at()` that records whether it was read. A miss reads the clock first when it
- * finds the lock taken (to set its deadline), so `read` says the instance is now waiting.
+ * A waiter's clock: T0 at its first read, then `stepMs` later at each further read. A miss reads
+ * the clock first when it finds the lock taken (to set its deadline), then once per poll (every
+ * 20 ms), so `reads` counts its polls, and a waiter that never sees the lock released gives up
+ * after lockMs / stepMs polls: a broken release fails the test in seconds instead of hanging it.
  */
-function probeClock(at: () => number) {
-  const f = () => ((f.read = true), at());
-  f.read = false;
+function waiterClock(stepMs: number) {
+  const f = () => T0 + f.reads++ * stepMs;
+  f.reads = 0;
   return f;
+}
+
+/** The state's Redis client with `get`, `set` or `exists` failing while `failing` names it. */
+function flakyClient(state: SharedState) {
+  const control = { failing: new Set<string>() };
+  const client = new Proxy(state.client, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && control.failing.has(prop)) {
+        return async () => {
+          throw new Error(`injected ${prop} failure`);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { state: { ...state, client } as SharedState, control };
 }
 
 /** A promise with its resolve and reject. */
@@ -88,6 +107,10 @@ describe('SharedCredentialCache in Redis', () => {
     expect(pttl).toBeLessThanOrEqual(450_000);
     // The lock was released once the value was written.
     expect(await redis.admin.exists(`${state.prefix}lock:k1`)).toBe(0);
+    // Asked again: read from Redis (the finished round is not kept in the instance).
+    expect(await cache.get('k1', 900, issue)).toEqual({ credentials: creds('A', T0 + 900_000), cached: true });
+    expect(issue.calls).toBe(1);
+    expect(state.stats.cache).toEqual({ hit: 1, miss: 1, waited: 0, undecryptable: 0, fallback: 0 });
   });
 
   it('another instance on the same prefix reuses the value: a hit, no vendor call', async () => {
@@ -149,6 +172,9 @@ describe('SharedCredentialCache in Redis', () => {
     expect(await redis.admin.exists(`${state.prefix}cred:short`)).toBe(0);
     expect(await redis.admin.exists(`${state.prefix}lock:short`)).toBe(0);
     expect(state.stats.cache.miss).toBe(1);
+    // No write with a zero or negative expiry, which Redis refuses (and would count as Redis failing).
+    expect(state.usable()).toBe(true);
+    expect(state.status().state).toBe('shared');
   });
 
   it('concurrent misses in one instance share one round: one vendor call, the others are cached', async () => {
@@ -166,6 +192,8 @@ describe('SharedCredentialCache in Redis', () => {
       ['A', true],
       ['A', true],
     ]);
+    // One round of Redis calls: the others neither waited on the lock nor read Redis.
+    expect(state.stats.cache).toEqual({ hit: 0, miss: 1, waited: 0, undecryptable: 0, fallback: 0 });
   });
 
   it('a miss while another instance holds the lock waits for its value: one vendor call in all, counted as waited', async () => {
@@ -176,9 +204,11 @@ describe('SharedCredentialCache in Redis', () => {
     const fromA = new SharedCredentialCache(a, 10, () => T0).get('k', 900, first);
     await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
     const second = issuer(() => creds('B', T0 + 900_000));
-    const clock = probeClock(() => T0);
+    // lockMs is 60 s; B's clock moves 200 ms per poll, so it would give up after 300 polls.
+    const clock = waiterClock(200);
     const fromB = new SharedCredentialCache(b, 10, clock).get('k', 900, second);
-    await waitFor('B waiting for the lock', () => clock.read);
+    // B has polled twice and seen the lock still held, with no value: it keeps waiting.
+    await waitFor('B polling the held lock', () => clock.reads >= 3);
     gate.resolve(creds('A', T0 + 900_000));
     expect(await fromA).toMatchObject({ credentials: { accessKeyId: 'A' }, cached: false });
     expect(await fromB).toEqual({ credentials: creds('A', T0 + 900_000), cached: true });
@@ -198,15 +228,17 @@ describe('SharedCredentialCache in Redis', () => {
     );
     await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
     const second = issuer(() => creds('B', T0 + 900_000));
-    // A real clock for the waiter: its deadline is lockMs from now.
-    const clock = probeClock(Date.now);
+    const clock = waiterClock(200);
     const fromB = new SharedCredentialCache(b, 10, clock).get('k', 900, second);
-    await waitFor('B waiting for the lock', () => clock.read);
+    await waitFor('B waiting for the lock', () => clock.reads >= 1);
+    const readsAtRelease = clock.reads;
     gate.reject(new Error('sts down'));
     await expect(fromA).rejects.toThrow('sts down');
     expect(await fromB).toEqual({ credentials: creds('B', T0 + 900_000), cached: false });
     expect(second.calls).toBe(1);
     expect(a.stats.cache.miss).toBe(0);
+    // B stopped at the release, far from the 300 polls after which it would have given up anyway.
+    expect(clock.reads - readsAtRelease).toBeLessThan(100);
   });
 
   it('a lock held past its time with no value: the waiter gives up at lockMs and calls the vendor', async () => {
@@ -231,6 +263,62 @@ describe('SharedCredentialCache in Redis', () => {
     const raw = await redis.admin.get(`${state.prefix}cred:k`);
     expect(new Sealer([TEST_KEY]).open(raw!, `${state.prefix}cred:k`)?.accessKeyId).toBe('N');
   });
+
+  it('a state marked unusable is not used even while Redis answers: nothing is read or written there', async () => {
+    const live = await stateOn();
+    const down: SharedState = { ...live, usable: () => false };
+    const cache = new SharedCredentialCache(down, 10, () => T0);
+    const issue = issuer(() => creds('L', T0 + 900_000));
+    expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: false });
+    expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: true });
+    expect(await redis.admin.keys(`${live.prefix}*`)).toEqual([]);
+    expect(live.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 2 });
+  });
+
+  it.each(['get', 'set'])(
+    'Redis failing on %s: the request falls back at once (no lock taken, nothing stored), the state is told',
+    async (failing) => {
+      const live = await stateOn();
+      const flaky = flakyClient(live);
+      flaky.control.failing.add(failing);
+      const failures: unknown[] = [];
+      const watched: SharedState = { ...flaky.state, failed: (err) => void failures.push(err) };
+      const issue = issuer(() => creds('F', T0 + 900_000));
+      const got = await new SharedCredentialCache(watched, 10, () => T0).get('k', 900, issue);
+      expect(got).toEqual({ credentials: creds('F', T0 + 900_000), cached: false });
+      expect(issue.calls).toBe(1);
+      expect(live.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 1 });
+      expect(failures).toHaveLength(1);
+      expect((failures[0] as Error).message).toBe(`injected ${failing} failure`);
+      expect(await redis.admin.keys(`${live.prefix}*`)).toEqual([]);
+    },
+  );
+
+  it.each(['exists', 'get'])(
+    'Redis failing on %s while waiting for another instance: the waiter falls back and calls the vendor itself',
+    async (failing) => {
+      const a = await stateOn();
+      const b = await stateOn(a.prefix);
+      const gate = deferred<IssuedCredentials>();
+      const fromA = new SharedCredentialCache(a, 10, () => T0).get(
+        'k',
+        900,
+        issuer(() => gate.promise),
+      );
+      await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+      const flaky = flakyClient(b);
+      const clock = waiterClock(200);
+      const second = issuer(() => creds('B', T0 + 900_000));
+      const fromB = new SharedCredentialCache(flaky.state, 10, clock).get('k', 900, second);
+      await waitFor('B waiting for the lock', () => clock.reads >= 1);
+      flaky.control.failing.add(failing);
+      expect(await fromB).toEqual({ credentials: creds('B', T0 + 900_000), cached: false });
+      expect(second.calls).toBe(1);
+      expect(b.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 1 });
+      gate.resolve(creds('A', T0 + 900_000));
+      await fromA;
+    },
+  );
 
   it("Redis not usable: the instance's own cache answers, each request counted as a fallback", async () => {
     const port = await freePort(); // nothing listens there
