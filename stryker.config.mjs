@@ -1,9 +1,20 @@
 // @ts-check
-// StrykerJS over the security-critical modules: `npm run test:mutation` (not part of `npm test`).
-// One test process at a time (2 shared cores); only the tests that cover a mutant run for it
-// (perTest coverage, vitest related mode), from the fast no-RGW subset in vitest.mutation.config.ts.
-// Results: .local/mutation/ (HTML and JSON; .local/ is git-ignored); the summary is kept in test/MUTATION.md.
-// One module only: `npm run test:mutation -- --mutate client/keys.ts`.
+// StrykerJS over the security-critical modules. `npm run test:mutation` runs test/mutation/run.mjs,
+// which starts one StrykerJS run per group of test/mutation/groups.mjs (KEYHOLE_MUTATION_GROUP set
+// to its name): each group mutates its own files against its own test files only (chosen in
+// vitest.mutation.config.ts, not with StrykerJS's testFiles: see there), so the slow
+// tests of one module are never run for another's mutants. Not part of `npm test`.
+// One test process at a time by default (2 shared cores); within a group only the tests that cover
+// a mutant run for it (perTest coverage, vitest related mode).
+// Results: .local/mutation/<group>/ (HTML, JSON and the incremental file; .local/ is git-ignored);
+// the summary is kept in test/MUTATION.md.
+// One group: `npm run test:mutation -- --group policy`; one file of it: add `--mutate <file>`.
+// Plain `npx stryker run` (no group) mutates every group's files against the whole mutation test set.
+import { ALL_MUTATED, groupNamed } from './test/mutation/groups.mjs';
+
+const group = groupNamed(process.env.KEYHOLE_MUTATION_GROUP);
+const out = group ? `.local/mutation/${group.name}` : '.local/mutation';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -18,36 +29,18 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
   concurrency: 1,
-  mutate: [
-    'server/policy/**/*.ts',
-    'server/auth/**/*.ts',
-    'server/credential-cache.ts',
-    'server/http/rate-limit.ts',
-    // isAccess/canonicalAccess: the server validates the requested access list with them.
-    'client/protocol/access.ts',
-    // The credentials provider: caching and refresh (credentials.ts), the broker call and its retries
-    // (broker-request.ts), reading the broker's answer (broker-response.ts).
-    'client/credentials.ts',
-    'client/broker-request.ts',
-    'client/broker-response.ts',
-    // What client/storage.ts held before it was split: key validation, the ACL guard, uploads and
-    // the abort of a failed or cancelled multipart upload.
-    'client/keys.ts',
-    'client/acl-guard.ts',
-    'client/storage-upload.ts',
-    'client/multipart-cleanup.ts',
-  ],
+  mutate: group ? group.mutate : ALL_MUTATED,
   // Never copy the local RGW (GBs of sparse block files), builds or reports into the sandbox.
   ignorePatterns: ['.local', 'dist', 'client/web/dist', 'test/e2e/screenshots', 'test/bench/results'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: '.local/mutation/mutation.html' },
-  jsonReporter: { fileName: '.local/mutation/mutation.json' },
+  htmlReporter: { fileName: `${out}/mutation.html` },
+  jsonReporter: { fileName: `${out}/mutation.json` },
   clearTextReporter: { allowColor: false, reportTests: false, logTests: false },
   thresholds: { high: 90, low: 80, break: null },
   timeoutMS: 15_000,
   timeoutFactor: 2,
-  tempDirName: '.local/stryker-tmp',
+  tempDirName: group ? `.local/stryker-tmp-${group.name}` : '.local/stryker-tmp',
   incremental: true,
-  incrementalFile: '.local/mutation/incremental.json',
+  incrementalFile: `${out}/incremental.json`,
   cleanTempDir: 'always',
 };
