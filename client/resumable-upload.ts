@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { MultipartWatcher } from './multipart-cleanup.js';
 import type { OperationContext } from './s3-session.js';
-import { partCount, partsBytes } from './upload-parts.js';
+import { donePart, partCount, partsBytes, type DonePart } from './upload-parts.js';
 import {
   fileIdentity,
   recordId,
@@ -70,10 +70,10 @@ const MIN_PART = 5 * 1024 * 1024;
 export interface Resumed {
   readonly uploadId: string;
   readonly partSize: number;
-  /** Parts S3 has, by number: their ETags. */
-  readonly done: Map<number, string>;
+  /** Parts S3 has, by number. */
+  readonly done: Map<number, DonePart>;
   /** Records a part S3 acknowledged; writes are queued in order. */
-  onPart(partNumber: number, etag: string): void;
+  onPart(partNumber: number, part: DonePart): void;
   /** Waits for queued record writes. */
   saved(): Promise<void>;
   /** After CompleteMultipartUpload: drops the record. */
@@ -138,9 +138,9 @@ async function listedParts(
   size: number,
   partSize: number,
   signal: AbortSignal,
-): Promise<Map<number, string>> {
+): Promise<Map<number, DonePart>> {
   const count = partCount(size, partSize);
-  const done = new Map<number, string>();
+  const done = new Map<number, DonePart>();
   let marker: string | undefined;
   do {
     const page = await client.send(
@@ -150,7 +150,7 @@ async function listedParts(
     for (const p of page.Parts ?? []) {
       const n = p.PartNumber ?? 0;
       const expected = n === count ? size - (count - 1) * partSize : partSize;
-      if (n >= 1 && n <= count && p.Size === expected && p.ETag) done.set(n, p.ETag);
+      if (n >= 1 && n <= count && p.Size === expected && p.ETag) done.set(n, donePart(p));
     }
     marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
   } while (marker);
@@ -187,7 +187,7 @@ export async function resumeOrCreate(
   const file = await fileIdentity(blob, options.file ?? {});
   const signal = new AbortController().signal;
   let record = await store.get(id);
-  let done = new Map<number, string>();
+  let done = new Map<number, DonePart>();
   if (record) {
     const problem = recordProblem(record, {
       bucket: params.Bucket,
@@ -253,7 +253,7 @@ export async function resumeOrCreate(
     partSize: current.partSize,
     done,
     onPart: () => {
-      const parts = [...done].map(([partNumber, etag]) => ({ partNumber, etag }));
+      const parts = [...done].map(([partNumber, part]) => ({ partNumber, etag: part.ETag }));
       void write(() => store.set(id, { ...current, parts }));
     },
     saved: () => writes,

@@ -15,7 +15,7 @@ import { fullKey } from './keys.js';
 import type { MultipartWatcher } from './multipart-cleanup.js';
 import type { OperationContext } from './s3-session.js';
 import { toStorageError } from './storage-errors.js';
-import { partCount, PauseGate, sendParts } from './upload-parts.js';
+import { partCount, PauseGate, sendParts, type DonePart } from './upload-parts.js';
 import { resumeOrCreate, type Resumed, type ResumableOptions, type ResumeEvent } from './resumable-upload.js';
 import type { UploadStore } from './upload-store.js';
 
@@ -265,10 +265,10 @@ export async function completeParts(
   target: { readonly Bucket: string; readonly Key: string },
   UploadId: string,
   blob: Blob,
-  done: Map<number, string>,
+  done: Map<number, DonePart>,
   job: { partSize: number; queueSize: number; slices: boolean; gate: PauseGate; signal: AbortSignal },
   opts: UploadOptions,
-  onPart?: (partNumber: number, etag: string) => void,
+  onPart?: (partNumber: number, part: DonePart) => void,
 ): Promise<{ ETag?: string | undefined }> {
   const Parts = await sendParts({
     client,

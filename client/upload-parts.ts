@@ -51,6 +51,21 @@ export class PauseGate {
   }
 }
 
+/** The checksums S3 may return for a part; CompleteMultipartUpload needs them back when the upload has one. */
+const CHECKSUMS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256', 'ChecksumCRC64NVME'] as const;
+
+/** A part S3 acknowledged: its ETag and any checksum, as CompleteMultipartUpload takes them. */
+export type DonePart = { readonly ETag: string } & { readonly [K in (typeof CHECKSUMS)[number]]?: string };
+
+/** The ETag and checksums of an UploadPart answer or a ListParts entry. */
+export function donePart(
+  out: { ETag?: string | undefined } & { [K in (typeof CHECKSUMS)[number]]?: string | undefined },
+): DonePart {
+  const part: Record<string, string> = { ETag: out.ETag ?? '' };
+  for (const name of CHECKSUMS) if (out[name]) part[name] = out[name];
+  return part as DonePart;
+}
+
 export interface PartsJob {
   readonly client: S3Client;
   readonly Bucket: string;
@@ -61,13 +76,13 @@ export interface PartsJob {
   readonly queueSize: number;
   /** True: send Blob slices (a browser); false: read each part into bytes (Node's handler sends no Blob). */
   readonly slices: boolean;
-  /** Parts S3 already has, by part number: their ETags. Filled in as parts are sent. */
-  readonly done: Map<number, string>;
+  /** Parts S3 already has, by part number. Filled in as parts are sent. */
+  readonly done: Map<number, DonePart>;
   /** Cancels: the returned promise rejects. */
   readonly signal: AbortSignal;
   readonly gate: PauseGate;
   /** After each part S3 acknowledged. */
-  readonly onPart?: (partNumber: number, etag: string) => void;
+  readonly onPart?: (partNumber: number, part: DonePart) => void;
   readonly onProgress?: (loaded: number, total: number) => void;
 }
 
@@ -90,7 +105,7 @@ export function partsBytes(numbers: Iterable<number>, size: number, partSize: nu
  * CompleteMultipartUpload. Throws on the first failure that is not a pause; the caller decides
  * whether to abort the multipart upload or keep it for later.
  */
-export async function sendParts(job: PartsJob): Promise<{ PartNumber: number; ETag: string }[]> {
+export async function sendParts(job: PartsJob): Promise<({ PartNumber: number } & DonePart)[]> {
   const { blob, partSize, done, gate, signal } = job;
   const total = blob.size;
   const count = partCount(total, partSize);
@@ -100,16 +115,16 @@ export async function sendParts(job: PartsJob): Promise<{ PartNumber: number; ET
   let loaded = partsBytes(done.keys(), total, partSize);
   job.onProgress?.(loaded, total);
 
-  const sendPart = async (n: number, attempt: AbortSignal): Promise<string> => {
+  const sendPart = async (n: number, attempt: AbortSignal): Promise<DonePart> => {
     const part = blob.slice((n - 1) * partSize, Math.min(total, n * partSize));
     const input = { Bucket: job.Bucket, Key: job.Key, UploadId: job.UploadId, PartNumber: n };
     if (job.slices) {
       const command = new UploadPartCommand({ ...input, Body: part, ContentLength: part.size });
-      return (await sendSigned<{ ETag?: string }>(job.client, command, part, attempt)).ETag ?? '';
+      return donePart(await sendSigned<{ ETag?: string }>(job.client, command, part, attempt));
     }
     const Body = new Uint8Array(await part.arrayBuffer());
     attempt.throwIfAborted();
-    return (await job.client.send(new UploadPartCommand({ ...input, Body }), { abortSignal: attempt })).ETag ?? '';
+    return donePart(await job.client.send(new UploadPartCommand({ ...input, Body }), { abortSignal: attempt }));
   };
 
   while (todo.length > 0) {
@@ -118,9 +133,9 @@ export async function sendParts(job: PartsJob): Promise<{ PartNumber: number; ET
     const worker = async (): Promise<void> => {
       while (todo.length > 0 && !attempt.aborted) {
         const n = todo.shift()!;
-        let etag: string;
+        let sent: DonePart;
         try {
-          etag = await sendPart(n, attempt);
+          sent = await sendPart(n, attempt);
         } catch (err) {
           // A pause aborted this part: it goes back in line, to be sent again on resume.
           if (gate.paused && !signal.aborted) {
@@ -130,9 +145,9 @@ export async function sendParts(job: PartsJob): Promise<{ PartNumber: number; ET
           }
           throw err;
         }
-        done.set(n, etag);
+        done.set(n, sent);
         loaded += sizeOf(n);
-        job.onPart?.(n, etag);
+        job.onPart?.(n, sent);
         job.onProgress?.(loaded, total);
       }
     };
@@ -140,5 +155,5 @@ export async function sendParts(job: PartsJob): Promise<{ PartNumber: number; ET
     await Promise.all(Array.from({ length: Math.min(job.queueSize, todo.length) }, worker));
     signal.throwIfAborted();
   }
-  return [...done].sort(([a], [b]) => a - b).map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
+  return [...done].sort(([a], [b]) => a - b).map(([PartNumber, part]) => ({ PartNumber, ...part }));
 }
