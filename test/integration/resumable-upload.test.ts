@@ -314,6 +314,23 @@ describe('pause, resume and resumable uploads against RGW', () => {
     expect(await openUploads(devPrefix(sub))).toEqual([]);
   });
 
+  it('sign-out during a resumable upload aborts it on S3 and drops its record, like any upload', async () => {
+    const sub = freshSubject('signout');
+    const store = memoryUploadStore();
+    const { storage } = storageFor(sub, store);
+    let loaded = 0;
+    const task = storage.upload('s.bin', file(randomBytes(20 * MiB)), {
+      resumable: true,
+      onProgress: (p) => void (loaded = p.loaded),
+    });
+    await until(() => loaded >= PART, 'the first part');
+    storage.signOut();
+    const err = await task.catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('signed_out');
+    expect(await store.list()).toEqual([]);
+    expect(await openUploads(devPrefix(sub))).toEqual([]);
+  });
+
   it('paused for longer than the credentials last, then resumed: completes with new credentials', async () => {
     const sub = freshSubject('longpause');
     // The client treats credentials as living 300.5 s; with its 300 s refresh window they are stale
