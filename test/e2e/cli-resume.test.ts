@@ -76,7 +76,8 @@ describe('keyhole upload resumes', () => {
   test('SIGKILL mid-upload, rerun: completes, bytes equal, only the missing parts cross the wire', async () => {
     const sub = freshSubject('kill');
     const prefix = devPrefix(sub);
-    const bytes = randomBytes(64 * MiB); // 8 parts
+    // Large enough that the kill lands mid-way on a fast machine: 16 parts, 4 in flight.
+    const bytes = randomBytes(128 * MiB);
     writeFileSync(join(dir, 'kill.bin'), bytes);
     const before = readdirSync(dir).sort();
     await killMidway(['upload', 'kill.bin', '--dev-login', sub, '--json', '--concurrency', '1'], prefix, 3);
@@ -98,15 +99,15 @@ describe('keyhole upload resumes', () => {
     // said at resume time is what counts.
     expect(doc.uploaded[0]).toMatchObject({
       key: 'kill.bin',
-      size: 64 * MiB,
+      size: 128 * MiB,
       resumed: { partsDone: expect.any(Number) },
     });
     const onS3 = doc.uploaded[0].resumed.partsDone as number;
     expect(onS3).toBeGreaterThanOrEqual(3);
-    expect(onS3).toBeLessThan(8);
+    expect(onS3).toBeLessThan(16);
     expect(await storedSha256(`${prefix}kill.bin`)).toBe(sha256(bytes));
     // Only the missing parts went up again (plus headers and the small S3 calls).
-    const missing = (8 - onS3) * PART;
+    const missing = (16 - onS3) * PART;
     expect(sent).toBeGreaterThanOrEqual(missing);
     expect(sent).toBeLessThan(missing + PART / 2);
     expect(await openUploads(prefix)).toEqual([]);
@@ -116,7 +117,7 @@ describe('keyhole upload resumes', () => {
   test('--no-resume discards the unfinished upload and sends everything again', async () => {
     const sub = freshSubject('fresh');
     const prefix = devPrefix(sub);
-    const bytes = randomBytes(40 * MiB);
+    const bytes = randomBytes(96 * MiB);
     writeFileSync(join(dir, 'fresh.bin'), bytes);
     await killMidway(['upload', 'fresh.bin', '--dev-login', sub, '--concurrency', '1'], prefix, 1);
     const [old] = await openUploads(prefix);
@@ -124,7 +125,7 @@ describe('keyhole upload resumes', () => {
     const out = await runKeyhole(dir, ['upload', 'fresh.bin', '--dev-login', sub, '--no-resume'], env());
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toContain('keyhole: discarded the unfinished upload of fresh.bin; starting over');
-    expect(proxy.bytesUp - up).toBeGreaterThanOrEqual(40 * MiB);
+    expect(proxy.bytesUp - up).toBeGreaterThanOrEqual(96 * MiB);
     expect(await storedSha256(`${prefix}fresh.bin`)).toBe(sha256(bytes));
     expect(await openUploads(prefix)).toEqual([]);
     const gone = await s3
@@ -136,12 +137,12 @@ describe('keyhole upload resumes', () => {
   test('keyhole uploads lists the unfinished ones; --abort discards them on S3 and in the state file', async () => {
     const sub = freshSubject('list');
     const prefix = devPrefix(sub);
-    writeFileSync(join(dir, 'list.bin'), randomBytes(24 * MiB));
+    writeFileSync(join(dir, 'list.bin'), randomBytes(96 * MiB));
     await killMidway(['upload', 'list.bin', '--to', 'later/list.bin', '--dev-login', sub], prefix, 1);
     const listed = await runKeyhole(dir, ['uploads', '--dev-login', sub], env());
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(
-      new RegExp(`[\\d.]+ (B|KiB|MiB) / 24 MiB  \\d{4}-\\d\\d-\\d\\dT[^ ]+  later/list\\.bin  <- .*list\\.bin\\n$`),
+      new RegExp(`[\\d.]+ (B|KiB|MiB) / 96 MiB  \\d{4}-\\d\\d-\\d\\dT[^ ]+  later/list\\.bin  <- .*list\\.bin\\n$`),
     );
     // Another user sees none of it.
     const other = await runKeyhole(dir, ['uploads', '--dev-login', freshSubject('other'), '--json'], env());
@@ -150,7 +151,7 @@ describe('keyhole upload resumes', () => {
     const aborted = await runKeyhole(dir, ['uploads', '--abort', '--dev-login', sub, '--json'], env());
     expect(aborted.code, aborted.stderr).toBe(0);
     expect(JSON.parse(aborted.stdout).discarded).toEqual([
-      expect.objectContaining({ key: 'later/list.bin', size: 24 * MiB }),
+      expect.objectContaining({ key: 'later/list.bin', size: 96 * MiB }),
     ]);
     expect(await openUploads(prefix)).toEqual([]);
     const again = await runKeyhole(dir, ['uploads', '--dev-login', sub], env());
