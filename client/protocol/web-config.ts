@@ -9,6 +9,11 @@ export const WebAppConfigSchema = z.object({
   brokerUrl: z.optional(z.url({ protocol: /^https?$/ })),
   /** Offer the broker's dev login (a name field). */
   devLogin: z.boolean(),
+  /**
+   * Ask the broker for each upload's verdict (`POST /v1/uploads/complete`), and show a rejection
+   * ("rejected: not an image"). True when the broker checks uploads.
+   */
+  confirmUploads: z.optional(z.boolean()),
   /** OpenID Connect sign-in (authorization code + PKCE), when configured. */
   oidc: z.optional(
     z.object({

@@ -21,5 +21,8 @@ export function brokerAppFrom(config: KeyholeConfig, logger: Logger): Express {
     ...(config.uploads ? { uploads: uploadsOptionsFrom(config.uploads) } : {}),
     logger,
   });
-  return config.web ? withWebApp(app, config.web) : app;
+  if (!config.web) return app;
+  // The page asks for each upload's verdict only where the broker serves POST /v1/uploads/complete.
+  const web = config.uploads ? { ...config.web, config: { ...config.web.config, confirmUploads: true } } : config.web;
+  return withWebApp(app, web);
 }

@@ -52,6 +52,7 @@ async function enter(app: App, session: Session): Promise<void> {
     report: (err) => report(app.banner, app.sessions, err),
     clear: () => app.banner.clear(),
     signOut: () => leave(app),
+    confirmUploads: app.config.confirmUploads === true,
   };
   renderSignedIn(app.dom, signedIn, actions);
 }

@@ -16,6 +16,8 @@ export interface PageActions extends Feedback {
   show(message: Message): void;
   /** The Sign out button. */
   signOut(): void;
+  /** Ask the broker for each upload's verdict (the broker checks uploads: config.json `confirmUploads`). */
+  readonly confirmUploads?: boolean;
 }
 
 // The countdown turns to its warning colour in the last five minutes.
@@ -28,7 +30,12 @@ export function renderSignedIn(dom: PageDom, signedIn: SignedIn, actions: PageAc
     h('button', { type: 'button', class: 'ghost small', onclick: () => actions.signOut() }, 'Sign out'),
   );
   const files = createFileList(signedIn, actions);
-  const uploads = createUploads({ signedIn, show: actions.show, onStored: () => void files.refresh() });
+  const uploads = createUploads({
+    signedIn,
+    show: actions.show,
+    onStored: () => void files.refresh(),
+    confirm: actions.confirmUploads === true,
+  });
   const unfinished = createUnfinished({
     signedIn,
     show: actions.show,

@@ -18,6 +18,10 @@ export function trackExpiry(
     grant: { value: () => provider.grant() },
     clear: { value: () => provider.clear() },
     brokerRequests: { get: () => provider.brokerRequests },
+    // `storage.upload(…, { confirm: true })` asks the provider for the verdict.
+    ...(provider.confirmUpload
+      ? { confirmUpload: { value: (key: string, prefix?: string) => provider.confirmUpload!(key, prefix) } }
+      : {}),
   });
   return tracked;
 }

@@ -4,6 +4,7 @@
 // all but the latest few fold into a closed "more finished uploads" group, so a batch of 50 does
 // not push "Your files" off the screen. A bar always shows the number written beside it.
 import { formatBytes } from '../../format.js';
+import { verdictInWords } from '../../verdict-message.js';
 import { describe, type Message } from './messages.js';
 import {
   createProgress,
@@ -15,6 +16,7 @@ import {
   type QueueItem,
 } from './progress.js';
 import type { SignedIn } from './session.js';
+import type { UploadVerdict } from 'keyhole/client';
 import { h } from './view.js';
 
 /** What the upload queue needs from the rest of the page. */
@@ -25,6 +27,11 @@ export interface UploadsOptions {
   readonly show: (message: Message) => void;
   /** Called after each file is stored while the sign-in lasts, to refresh the file list. */
   readonly onStored: () => void;
+  /**
+   * Ask the broker for each file's verdict (`confirm: true`): a rejected file (already removed) shows
+   * "Rejected" and why, in words ("rejected: larger than 10 MiB").
+   */
+  readonly confirm?: boolean;
 }
 
 /** The upload list and how to add files to it. */
@@ -299,6 +306,7 @@ async function uploadOne(
   );
   try {
     const task = signedIn.storage.upload(relativeKey, file, {
+      ...(options.confirm ? { confirm: true as const } : {}),
       contentType: file.type || 'application/octet-stream',
       signal: controller.signal,
       onProgress: (p) => show(p.loaded),
@@ -322,8 +330,19 @@ async function uploadOne(
       row.eta.textContent = pausing ? 'paused' : '';
       if (pausing) row.speed.textContent = '';
     });
-    await task;
+    const stored = await task;
     show.flush(file.size);
+    const verdict = (stored as { verdict?: UploadVerdict }).verdict;
+    if (verdict?.status === 'rejected') {
+      // Stored, then judged and removed by the broker: the row says so, and the banner says why.
+      const message: Message = { kind: 'error', text: `${file.name}: ${verdictInWords(verdict)}` };
+      showFailure(row, message);
+      row.element.dataset.state = 'rejected';
+      row.percent.textContent = 'Rejected';
+      track.end('failed');
+      options.show(message);
+      return false;
+    }
     row.element.dataset.state = 'done';
     setBar(row.bar, row.fill, row.percent, 100);
     row.eta.textContent = progress.doneText();
