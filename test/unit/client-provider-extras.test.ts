@@ -1,0 +1,42 @@
+// The credentials provider's smaller surface, with an injected fetch: confirmUpload asks the broker
+// named by brokerUrl for its verdict, and canonicalAccess puts access lists in the wire order.
+import { describe, expect, it } from 'vitest';
+import { brokerCredentials } from '../../client/index.js';
+import { canonicalAccess } from '../../client/protocol/access.js';
+
+describe('canonicalAccess', () => {
+  it.each([
+    [[], []],
+    [
+      ['delete', 'read'],
+      ['read', 'delete'],
+    ],
+    [
+      ['list', 'write', 'list', 'read', 'delete', 'write'],
+      ['read', 'write', 'list', 'delete'],
+    ],
+  ] as const)('%j → %j', (given, canonical) => {
+    expect(canonicalAccess(given)).toEqual(canonical);
+  });
+});
+
+describe('provider.confirmUpload', () => {
+  it('POSTs the key (and prefix) to <broker>/v1/uploads/complete with the bearer token and returns the verdict', async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const verdict = { status: 'accepted', key: 'a.png', size: 3, contentType: 'image/png', etag: 'e1' };
+    const fetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify(verdict), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof globalThis.fetch;
+    const provider = brokerCredentials({ brokerUrl: 'https://broker.test/keyhole', getToken: () => 'jwt-1', fetch });
+    expect(await provider.confirmUpload('a.png', 'users/alice/')).toEqual(verdict);
+    expect(await provider.confirmUpload('a.png')).toEqual(verdict);
+    expect(calls.map((c) => [c.url, c.init.method, c.init.body])).toEqual([
+      ['https://broker.test/keyhole/v1/uploads/complete', 'POST', '{"key":"a.png","prefix":"users/alice/"}'],
+      ['https://broker.test/keyhole/v1/uploads/complete', 'POST', '{"key":"a.png"}'],
+    ]);
+    expect((calls[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer jwt-1');
+    // No credentials were asked for.
+    expect(provider.brokerRequests).toBe(0);
+  });
+});
