@@ -29,8 +29,8 @@ describe('provider.confirmUpload', () => {
       return new Response(JSON.stringify(verdict), { status: 200, headers: { 'content-type': 'application/json' } });
     }) as unknown as typeof globalThis.fetch;
     const provider = brokerCredentials({ brokerUrl: 'https://broker.test/keyhole', getToken: () => 'jwt-1', fetch });
-    expect(await provider.confirmUpload('a.png', 'users/alice/')).toEqual(verdict);
-    expect(await provider.confirmUpload('a.png')).toEqual(verdict);
+    expect(await provider.confirmUpload!('a.png', 'users/alice/')).toEqual(verdict);
+    expect(await provider.confirmUpload!('a.png')).toEqual(verdict);
     expect(calls.map((c) => [c.url, c.init.method, c.init.body])).toEqual([
       ['https://broker.test/keyhole/v1/uploads/complete', 'POST', '{"key":"a.png","prefix":"users/alice/"}'],
       ['https://broker.test/keyhole/v1/uploads/complete', 'POST', '{"key":"a.png"}'],
