@@ -1,5 +1,6 @@
 // The broker's verdict on an upload, in words, for people: the web app and the `keyhole` command say
 // the same thing ("rejected: larger than 10 MiB", "rejected: not an image"). No DOM, no Node.
+import { formatBytes } from './format.js';
 import type { RejectReason } from './protocol/uploads.js';
 
 /** What the words are made of: the verdict's status and reason, and the rule's limit or patterns when known. */
@@ -12,18 +13,9 @@ export interface VerdictFacts {
   readonly allowed?: readonly string[] | undefined;
 }
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 10485760 -> "10 MiB", 1536 -> "1.5 KiB": whole units stay whole. */
+/** 10485760 -> "10 MiB", 1536 -> "1.5 KiB", 1024 -> "1 KiB": a limit reads as it was set. */
 export function sizeInWords(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
-  return `${text} ${UNITS[unit]}`;
+  return formatBytes(bytes).replace(/\.0 /, ' ');
 }
 
 const KINDS: Readonly<Record<string, string>> = {

@@ -2,6 +2,8 @@
 // documents ("Working with AWS Lambda proxy integrations for HTTP APIs"), with ${VARIABLES} filled in.
 import { readFileSync } from 'node:fs';
 import type { HttpApiEvent } from '../../server/lambda/adapter.js';
+import type { TestIssuer } from '../helpers/jwt.js';
+import { stack } from '../helpers/stack.js';
 
 export type Fixture = 'credentials' | 'credentials-base64-body' | 'preflight' | 'healthz';
 
@@ -78,4 +80,23 @@ export function s3Event(bucket: string, keys: readonly string[], eventName = 'Ob
 /** How S3 writes a key in an event record: form-URL-encoded (`+` for a space), slashes kept. */
 export function s3EventKey(key: string): string {
   return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
+/** The environment a deployed function has (infra/aws/stack.ts gives both functions the broker's), pointed at the local RGW. */
+export function functionEnv(issuer: TestIssuer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const s = stack();
+  return {
+    AWS_REGION: s.region,
+    KEYHOLE_BUCKET: s.bucket,
+    KEYHOLE_ROLE_ARN: s.roleArn,
+    KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
+    KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
+    KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
+    KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
+    KEYHOLE_JWT_ISSUER: issuer.issuer,
+    KEYHOLE_JWT_AUDIENCE: issuer.audience,
+    KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+    KEYHOLE_LOG_LEVEL: 'info',
+    ...extra,
+  };
 }

@@ -19,7 +19,7 @@ import { freshSubject, s3WithIssued } from '../helpers/broker.js';
 import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
 import { s3Outcome } from '../helpers/s3.js';
 import { ownerS3, stack } from '../helpers/stack.js';
-import { fixture, httpEvent } from './events.js';
+import { fixture, functionEnv, httpEvent } from './events.js';
 
 const s = stack();
 const APP_ORIGIN = 'https://app.example.com';
@@ -31,23 +31,12 @@ afterAll(async () => {
 
 /** The environment a deployed function would have, pointed at the local RGW. */
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    AWS_REGION: s.region,
-    KEYHOLE_BUCKET: s.bucket,
-    KEYHOLE_ROLE_ARN: s.roleArn,
-    KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
-    KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
-    KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
-    KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
-    KEYHOLE_JWT_ISSUER: issuer.issuer,
-    KEYHOLE_JWT_AUDIENCE: issuer.audience,
-    KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+  return functionEnv(issuer, {
     KEYHOLE_CORS_ORIGINS: APP_ORIGIN,
     KEYHOLE_RATE_LIMIT_SUBJECT: 'off',
     KEYHOLE_RATE_LIMIT_ADDRESS: 'off',
-    KEYHOLE_LOG_LEVEL: 'info',
     ...extra,
-  };
+  });
 }
 
 /** One Lambda container: the broker built once, its audit log captured. */

@@ -19,7 +19,7 @@ import { s3Outcome } from '../helpers/s3.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { pngOfSize } from '../helpers/uploads.js';
 import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { s3Event, s3EventKey } from './events.js';
+import { functionEnv, s3Event, s3EventKey } from './events.js';
 
 const s = stack();
 const s3 = ownerS3();
@@ -32,27 +32,16 @@ const receiver = new WebhookReceiver(secret);
 beforeAll(() => receiver.start());
 afterAll(() => receiver.stop());
 
-/** The deployed function's environment (infra/aws/stack.ts gives it the broker's), pointed at the local RGW. */
+/** The deployed function's environment (the broker's), with upload rules and the webhook, pointed at the local RGW. */
 function env(): NodeJS.ProcessEnv {
-  return {
-    AWS_REGION: s.region,
-    KEYHOLE_BUCKET: s.bucket,
-    KEYHOLE_ROLE_ARN: s.roleArn,
-    KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
-    KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
-    KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
-    KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
-    KEYHOLE_JWT_ISSUER: issuer.issuer,
-    KEYHOLE_JWT_AUDIENCE: issuer.audience,
-    KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+  return functionEnv(issuer, {
     KEYHOLE_PREFIX_TEMPLATE: `${root}/{sub}/`,
     KEYHOLE_UPLOAD_MAX_BYTES: '1024',
     KEYHOLE_UPLOAD_CONTENT_TYPES: 'image/*',
     KEYHOLE_UPLOAD_QUOTA_BYTES: '1500',
     KEYHOLE_EVENTS_WEBHOOK_URL: receiver.url,
     KEYHOLE_EVENTS_WEBHOOK_SECRET: secret,
-    KEYHOLE_LOG_LEVEL: 'info',
-  };
+  });
 }
 
 function container() {

@@ -25,7 +25,7 @@ describe('verdictInWords', () => {
 
   it('sizes: whole units stay whole, others get one decimal', () => {
     expect([1, 1024, 1536, 10 * 1024 ** 2, 5 * 1024 ** 4].map(sizeInWords)).toEqual([
-      '1 bytes',
+      '1 B',
       '1 KiB',
       '1.5 KiB',
       '10 MiB',
