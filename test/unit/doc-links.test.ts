@@ -53,7 +53,17 @@ describe('documentation links', () => {
 /** How a runnable block runs: its language is the first word of the fence's info string. */
 function run(block: CodeBlock) {
   const language = block.info.split(/\s+/)[0];
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' };
+  // npm's update notice ("New major version of npm available") goes to stderr on a machine whose
+  // npm is older than the registry's: not the documented command's output. BASH_ENV would run a
+  // developer's own startup file under `bash -eu`.
+  const { BASH_ENV: _bashEnv, ...inherited } = process.env;
+  void _bashEnv;
+  const env = {
+    ...inherited,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    NO_COLOR: '1',
+    npm_config_update_notifier: 'false',
+  };
   const options = { cwd: root, env, encoding: 'utf8' as const, timeout: 60_000 };
   if (language === 'sh') return spawnSync('bash', ['-euo', 'pipefail', '-c', block.code], options);
   if (language === 'js') return spawnSync(process.execPath, ['--input-type=module', '-e', block.code], options);
