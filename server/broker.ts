@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { createDevLogin, DEV_AUDIENCE, DEV_ISSUER, type DevLogin } from './auth/dev-login.js';
+import { createDevLogin, DEV_AUDIENCE, DEV_ISSUER, DEV_NAMESPACE, type DevLogin } from './auth/dev-login.js';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/verify-token.js';
 import { checkBrokerOptions, type BrokerOptions } from './broker-options.js';
 import { CredentialCache } from './credential-cache.js';
@@ -28,6 +28,7 @@ import { dispatchTo } from './events/dispatch.js';
 import { WebhookSender } from './events/webhook.js';
 import { UploadCompleter } from './uploads/complete.js';
 import { checkUploadsOptions } from './uploads/options.js';
+import { reconcileUploads, type ReconcileWindow } from './uploads/reconcile.js';
 
 export type { BrokerOptions } from './broker-options.js';
 
@@ -140,6 +141,16 @@ export function createBroker(options: BrokerOptions): Express {
   if (uploads) {
     const webhook = uploads.webhook && new WebhookSender(uploads.webhook, logger);
     const completer = new UploadCompleter(uploads, logger, dispatchTo(options.onUpload, webhook, logger));
+    // reconcileBrokerUploads(app, …): the same completer, so objects this broker judged send no event again.
+    app.locals.keyhole.reconcile = (window: ReconcileWindow) =>
+      reconcileUploads({
+        ...window,
+        rules,
+        settings: uploads,
+        completer,
+        devNamespace: settings.devLogin ? DEV_NAMESPACE : '',
+        logger,
+      });
     if (uploads.notifications) {
       const { token, keyEncoding } = uploads.notifications;
       app.post(

@@ -72,3 +72,4 @@ export type { UploadRules, RejectReason } from './uploads/rules.js';
 export type { UploadHook } from './events/dispatch.js';
 export type { WebhookOptions } from './events/webhook.js';
 export type { UploadEvent, UploadVerdict } from '../client/protocol/uploads.js';
+export { reconcileBrokerUploads, type ReconcileSummary, type ReconcileWindow } from './uploads/reconcile.js';

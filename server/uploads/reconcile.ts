@@ -9,11 +9,8 @@ import { targetFor } from './notification.js';
 import type { UploadsSettings } from './options.js';
 import { literalHead } from './rules.js';
 
-/** What {@link reconcileUploads} needs. */
-export interface ReconcileOptions {
-  readonly rules: readonly CompiledRule[];
-  readonly settings: Pick<UploadsSettings, 's3'>;
-  readonly completer: UploadCompleter;
+/** Which objects a reconciliation looks at. */
+export interface ReconcileWindow {
   /** Objects modified at or after this time are judged. */
   readonly since: Date;
   /**
@@ -23,6 +20,13 @@ export interface ReconcileOptions {
   readonly until?: Date;
   /** Most objects listed, over every prefix (pages of 1000). Default 10,000. */
   readonly maxObjects?: number;
+}
+
+/** What {@link reconcileUploads} needs. */
+export interface ReconcileOptions extends ReconcileWindow {
+  readonly rules: readonly CompiledRule[];
+  readonly settings: Pick<UploadsSettings, 's3'>;
+  readonly completer: UploadCompleter;
   /** The dev-login namespace (`dev-`) when the broker runs with dev login; default none. */
   readonly devNamespace?: string;
   readonly logger?: Logger;
@@ -120,4 +124,25 @@ export async function reconcileUploads(options: ReconcileOptions): Promise<Recon
   const summary = { pages, listed, judged, accepted, rejected, complete, lastKey: complete ? undefined : lastKey };
   options.logger?.info({ event: 'uploads.reconciled', ...summary });
   return summary;
+}
+
+/**
+ * Reconciles the uploads of a broker made by `createBroker` with `uploads`: the same rules, webhook,
+ * `onUpload` hook and memory of outcomes, so what this broker already judged sends no event again.
+ * Schedule it (a timer, a cron job) for what notifications missed.
+ *
+ * @example
+ * ```ts
+ * setInterval(() => void reconcileBrokerUploads(app, { since: new Date(Date.now() - 75 * 60_000) }), 3_600_000);
+ * ```
+ */
+export function reconcileBrokerUploads(
+  app: { readonly locals: Record<string, unknown> },
+  window: ReconcileWindow,
+): Promise<ReconcileSummary> {
+  const reconcile = (app.locals.keyhole as { reconcile?: (w: ReconcileWindow) => Promise<ReconcileSummary> })
+    ?.reconcile;
+  if (!reconcile) throw new TypeError('app must be a broker made by createBroker with options.uploads');
+  if (!(window?.since instanceof Date)) throw new TypeError('since must be a Date');
+  return reconcile(window);
 }
