@@ -95,6 +95,7 @@ export const GROUPS = [
     mutate: ['client/keys.ts', 'client/acl-guard.ts', 'client/storage-upload.ts', 'client/multipart-cleanup.ts'],
     testFiles: [
       'test/unit/client-keys.test.ts',
+      'test/unit/client-key-limits.test.ts',
       'test/unit/acl-guard.test.ts',
       'test/unit/storage-fake-s3.test.ts',
       'test/unit/storage-access-denied.test.ts',
