@@ -8,9 +8,22 @@ export const BENCH_AUDIENCE = 'keyhole-bench';
 /** Environment variable carrying the issuer's public JWK to the app-server processes. */
 export const PUBLIC_JWK_ENV = 'KEYHOLE_BENCH_PUBLIC_JWK';
 
-/** The grant both the broker and the presigned-URL baseline apply: each user owns `users/{sub}/`. */
+/**
+ * Where the bench's users live: outside `users/`, which the local stack's bucket notification covers
+ * (infra/local/notifications.mjs). That notification is synchronous: RGW pushes every upload to a broker
+ * before it answers, which would time the push, not the upload (run.ts refuses a bucket whose
+ * notifications cover this prefix).
+ */
+export const BENCH_ROOT = 'bench-users/';
+
+/** A bench user's full prefix. */
+export function benchPrefix(sub: string): string {
+  return `${BENCH_ROOT}${sub}/`;
+}
+
+/** The grant both the broker and the presigned-URL baseline apply: each user owns `bench-users/{sub}/`. */
 export function benchGrants(bucket: string): GrantRule[] {
-  return [{ bucket, scopes: [{ prefix: 'users/{sub}/', access: ['read', 'write', 'list', 'delete'] }] }];
+  return [{ bucket, scopes: [{ prefix: `${BENCH_ROOT}{sub}/`, access: ['read', 'write', 'list', 'delete'] }] }];
 }
 
 export interface BenchIssuer {

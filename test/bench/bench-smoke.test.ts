@@ -63,6 +63,7 @@ describe('npm run bench -- --quick', () => {
       [1, 1],
     ]);
     expect(cell(small.name, 'presigned-put').runs.map((r) => r.appRequests)).toEqual([200, 200, 200]);
+    expect(cell(small.name, 'presigned-put-batch').runs.map((r) => r.appRequests)).toEqual([1, 1, 1]);
     expect(cell(small.name, 'presigned-post').runs.map((r) => r.appRequests)).toEqual([200, 200, 200]);
     expect(cell(small.name, 'direct').runs.map((r) => r.appRequests)).toEqual([0, 0, 0]);
     expect(cell(large.name, 'presigned-multipart').runs.map((r) => r.appRequests)).toEqual([2, 2, 2]);

@@ -24,6 +24,8 @@ export interface Run extends Throughput {
   /** 1-minute load average just before and just after the run (the bench's own load included). */
   readonly loadBefore?: number;
   readonly loadAfter?: number;
+  /** How long the bench waited for radosgw and ceph-osd to go idle before the run, ms. */
+  readonly settleMs?: number;
   /** The load average was above the core count when the run started: other work competed with it. */
   readonly busy?: boolean;
 }

@@ -11,17 +11,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import {
   CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketNotificationConfigurationCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ownerS3, stack } from '../helpers/stack.js';
-import { createBenchIssuer, PUBLIC_JWK_ENV } from './auth.js';
+import { BENCH_ROOT, benchPrefix, createBenchIssuer, PUBLIC_JWK_ENV } from './auth.js';
 import {
   BROWSER_FULL,
   BROWSER_QUICK,
@@ -65,18 +67,64 @@ const CONNECTIONS = 16;
 const log = (msg: string) => process.stdout.write(msg + '\n');
 const s = stack();
 const owner = ownerS3();
-const cephConf = join(ROOT, '.local/rgw/ceph.conf');
+// The stack's state folder: the default one, or another instance's (KEYHOLE_LOCAL_DIR, as infra/local/lib.sh reads it).
+const stateDir = process.env.KEYHOLE_LOCAL_DIR ?? join(ROOT, '.local/rgw');
+const cephConf = join(stateDir, 'ceph.conf');
 
 // CPU time of a local Ceph daemon (radosgw or ceph-osd), from /proc; undefined when not readable.
 function daemonCpuMs(name: 'client.rgw.keyhole' | 'osd.0'): number | undefined {
   try {
-    const pid = readFileSync(join(ROOT, `.local/rgw/run/${name}.pid`), 'utf8').trim();
+    const pid = readFileSync(join(stateDir, `run/${name}.pid`), 'utf8').trim();
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The bucket notifications that would fire on the bench's uploads, named: a notification of created
+ * objects whose prefix filter covers BENCH_ROOT (or that has none). RGW delivers a non-persistent topic
+ * before it answers the upload, so every PUT would include an HTTP push to some receiver.
+ */
+async function notificationsOnBenchPrefix(): Promise<string[]> {
+  const config = await owner.send(new GetBucketNotificationConfigurationCommand({ Bucket: s.bucket }));
+  return (config.TopicConfigurations ?? []).flatMap((t) => {
+    const created = (t.Events ?? []).some((e) => e.startsWith('s3:ObjectCreated:'));
+    const prefix = t.Filter?.Key?.FilterRules?.find((r) => r.Name?.toLowerCase() === 'prefix')?.Value ?? '';
+    return created && BENCH_ROOT.startsWith(prefix)
+      ? [`${t.Id ?? '?'} (prefix "${prefix}", ${t.TopicArn ?? '?'})`]
+      : [];
+  });
+}
+
+/** radosgw and ceph-osd CPU time together, ms (0 when unreadable). */
+const storageCpuMs = () => (daemonCpuMs('client.rgw.keyhole') ?? 0) + (daemonCpuMs('osd.0') ?? 0);
+const SETTLE_WINDOW_MS = 250;
+/** At most this much radosgw + ceph-osd CPU in a window counts as quiet (10% of one core; /proc counts in 10 ms ticks). */
+const SETTLE_QUIET_CPU_MS = 25;
+const SETTLE_MAX_MS = 10_000;
+
+/**
+ * Waits until radosgw and ceph-osd have been nearly idle for two windows in a row (at most
+ * SETTLE_MAX_MS), and returns how long that took. Without it, the previous run's deletes and
+ * BlueStore's deferred writes and compaction spill into the next run: in the committed results of
+ * 2026-11-22 the run that came first after the 20 × 20 MiB workload was the slowest of its row (direct
+ * took that place twice in five repetitions, 2.99 s and 2.31 s against 1.89–2.18 s otherwise), which
+ * is what put direct's median below keyhole's.
+ */
+async function settleStorage(): Promise<number> {
+  const started = performance.now();
+  let last = storageCpuMs();
+  let quietWindows = 0;
+  while (quietWindows < 2 && performance.now() - started < SETTLE_MAX_MS) {
+    await delay(SETTLE_WINDOW_MS);
+    const now = storageCpuMs();
+    quietWindows = now - last <= SETTLE_QUIET_CPU_MS ? quietWindows + 1 : 0;
+    last = now;
+  }
+  return Math.round(performance.now() - started);
 }
 
 async function deletePrefix(prefix: string): Promise<number> {
@@ -154,6 +202,14 @@ async function main(): Promise<void> {
   log(`bench: results go to ${outDir}${args.publish === true ? ' (--publish: the committed results)' : ''}`);
   log('bench: making sure the local RGW stack is up');
   execFileSync('bash', [join(ROOT, 'infra/local/up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const hooked = await notificationsOnBenchPrefix();
+  if (hooked.length > 0) {
+    process.stderr.write(
+      `bench: not starting: bucket ${s.bucket} notifies ${hooked.join(', ')} of every upload under ${BENCH_ROOT}; ` +
+        'RGW would push each one before answering, so the bench would time the push. Remove that notification or narrow its prefix\n',
+    );
+    process.exit(2);
+  }
   const issuer = await createBenchIssuer();
   const env = { [PUBLIC_JWK_ENV]: JSON.stringify(issuer.publicJwk) };
   const [broker, presign] = await Promise.all([startApp('broker-main.ts', env), startApp('presign-main.ts', env)]);
@@ -161,6 +217,7 @@ async function main(): Promise<void> {
     direct: undefined,
     keyhole: broker,
     'presigned-put': presign,
+    'presigned-put-batch': presign,
     'presigned-post': presign,
     'presigned-multipart': presign,
     'presigned-get': presign,
@@ -196,17 +253,19 @@ async function main(): Promise<void> {
     { key: 'm.bin', body: randomFillSync(Buffer.alloc(10 * MiB)) },
   ];
   const warmShape = { objectConcurrency: 2, queueSize: 2, partSizeBytes: PART_SIZE };
-  for (const strategy of ['direct', 'keyhole', 'presigned-put', 'presigned-post', 'presigned-multipart'] as const) {
+  // Every upload strategy of the workloads, once.
+  const uploadStrategies = [...new Set(workloads.flatMap((w) => (w.kind === 'upload' ? w.strategies : [])))];
+  for (const strategy of uploadStrategies) {
     const sub = `bench-${randomBytes(6).toString('hex')}`;
     const ctx = {
       stack: s,
       brokerUrl: broker.url,
       presignUrl: presign.url,
       token: await issuer.mint(sub),
-      prefix: `users/${sub}/`,
+      prefix: benchPrefix(sub),
     };
     await upload(strategy, ctx, warmFiles, warmShape);
-    if (strategy !== 'presigned-put' && strategy !== 'presigned-post') {
+    if (strategy === 'direct' || strategy === 'keyhole' || strategy === 'presigned-multipart') {
       const reader = strategy === 'presigned-multipart' ? 'presigned-get' : strategy;
       await download(reader, ctx, 'm.bin', warmShape);
     }
@@ -224,7 +283,7 @@ async function main(): Promise<void> {
 
   async function runCell(w: Workload, strategy: Strategy): Promise<void> {
     const sub = `bench-${randomBytes(6).toString('hex')}`;
-    const prefix = `users/${sub}/`;
+    const prefix = benchPrefix(sub);
     const ctx: RunContext = {
       stack: s,
       brokerUrl: broker.url,
@@ -244,6 +303,7 @@ async function main(): Promise<void> {
       );
     }
     const app = apps[strategy];
+    const settleMs = await settleStorage();
     const loadBefore = loadAverage();
     const before = await app?.stats();
     const cpu0 = process.cpuUsage();
@@ -282,12 +342,13 @@ async function main(): Promise<void> {
         : {}),
       loadBefore,
       loadAfter,
+      settleMs,
     };
     const c = cell(w.name, strategy);
     c.runs.push(run);
     c.latencies.push(...latencies);
     log(
-      `  ${w.name.padEnd(22)} ${strategy.padEnd(20)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.objPerS ?? run.mibPerS).padStart(7)} ${run.objPerS ? 'obj/s' : 'MiB/s'}  app ${run.appRequests} req ${run.appCpuMs} ms  sts ${run.stsCalls}  load ${loadBefore} → ${loadAfter}`,
+      `  ${w.name.padEnd(22)} ${strategy.padEnd(20)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.objPerS ?? run.mibPerS).padStart(7)} ${run.objPerS ? 'obj/s' : 'MiB/s'}  app ${run.appRequests} req ${run.appCpuMs} ms  sts ${run.stsCalls}  load ${loadBefore} → ${loadAfter}  settled ${settleMs} ms`,
     );
   }
 
@@ -409,6 +470,9 @@ async function main(): Promise<void> {
     notes: [
       'Every app server (broker, presigned baseline) runs in its own Node process; its CPU is read from that process.',
       'Presigned multipart returns all part URLs in its create answer (2 app requests per object, the fewest that design allows).',
+      "presigned-put-batch: one app request presigns every object of the run (1 app request per run); each object's latency includes that request.",
+      "Every S3 request goes through the AWS SDK's Node HTTP handler (node:http, keep-alive agent), presigned ones included; app requests use fetch, as the client module does.",
+      `Before each run the bench waits until radosgw and ceph-osd are idle (two ${SETTLE_WINDOW_MS} ms windows under ${SETTLE_QUIET_CPU_MS} ms CPU, at most ${SETTLE_MAX_MS / 1000} s; median wait ${round(median([...runs.values()].flatMap((c) => c.runs.flatMap((r) => (r.settleMs === undefined ? [] : [r.settleMs])))) / 1000)} s), so one run's deletes and flushes do not land in the next.`,
       'Per-object latency includes any app-server round trip the strategy needs before the upload.',
       'Before measuring, every strategy ran once unrecorded (warm-up), so no measured run is a cold start.',
       `Spread: every row shows the median, fastest and slowest of its runs. A run is flagged busy when the 1-minute load average as it started was above the ${cores()} cores and above ${BUSY_FACTOR} × the bench's median starting load (${round(typicalLoad)}), i.e. other work competed with it; ${records.reduce((n, r) => n + (r.busyRuns ?? 0), 0)} of ${records.reduce((n, r) => n + r.runs.length, 0)} runs were.`,

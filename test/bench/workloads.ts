@@ -52,7 +52,14 @@ function workloads(sizes: { large: number; medium: [number, number]; small: [num
       role: 'medium-upload',
       count: mediumCount,
       sizeBytes: mediumSize,
-      strategies: ['direct', 'keyhole', 'presigned-put', 'presigned-post', 'presigned-multipart'],
+      strategies: [
+        'direct',
+        'keyhole',
+        'presigned-put',
+        'presigned-put-batch',
+        'presigned-post',
+        'presigned-multipart',
+      ],
       shape: { objectConcurrency: 4, queueSize: 2, partSizeBytes: PART_SIZE },
     },
     {
@@ -61,7 +68,7 @@ function workloads(sizes: { large: number; medium: [number, number]; small: [num
       role: 'small-upload',
       count: smallCount,
       sizeBytes: smallSize,
-      strategies: ['direct', 'keyhole', 'presigned-put', 'presigned-post'],
+      strategies: ['direct', 'keyhole', 'presigned-put', 'presigned-put-batch', 'presigned-post'],
       shape: { objectConcurrency: 16, queueSize: 1, partSizeBytes: PART_SIZE },
     },
     {

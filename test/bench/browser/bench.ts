@@ -9,7 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { brokerCredentials, createStorage } from '../../../client/index.js';
 import { stack } from '../../helpers/stack.js';
 import type { BenchIssuer } from '../auth.js';
-import { PUBLIC_JWK_ENV } from '../auth.js';
+import { benchPrefix, PUBLIC_JWK_ENV } from '../auth.js';
 import type { Run } from '../record.js';
 import type { BrowserRecord } from './report.js';
 import { PAGE_DIR_ENV, S3_ENDPOINT_ENV } from '../servers/app-server.js';
@@ -121,7 +121,7 @@ export async function runBrowserBench(options: {
 
     const runOne = async (w: BrowserWorkload, strategy: BrowserStrategy, record: boolean) => {
       const sub = `bench-${randomBytes(6).toString('hex')}`;
-      const prefix = `users/${sub}/`;
+      const prefix = benchPrefix(sub);
       const token = await issuer.mint(sub);
       const keyhole = strategy === 'keyhole' || strategy === 'amplify' || strategy === 'node-keyhole';
       const app = keyhole ? broker! : presign!;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ownerS3, stack } from '../../helpers/stack.js';
-import { createBenchIssuer, PUBLIC_JWK_ENV, type BenchIssuer } from '../auth.js';
+import { benchPrefix, createBenchIssuer, PUBLIC_JWK_ENV, type BenchIssuer } from '../auth.js';
 import { PAGE_DIR_ENV, S3_ENDPOINT_ENV } from '../servers/app-server.js';
 import { startApp, type AppProcess } from '../servers/spawn.js';
 import { buildBenchPage } from './build.js';
@@ -82,7 +82,7 @@ export async function measureFileUploadHeap(options: {
         const before = loadavg()[0]!;
         const r = await tab.uploadFile(file.path, { appUrl: broker.url, token, key: 'big.bin' });
         const after = loadavg()[0]!;
-        const stored = await options.deletePrefix(`users/${sub}/`);
+        const stored = await options.deletePrefix(benchPrefix(sub));
         if (stored !== 1 || r.bytes !== options.sizeBytes)
           throw new Error(`file upload over ${endpoint}: ${stored} objects stored, ${r.bytes} bytes read`);
         const round1 = (n: number) => Math.round(n * 10) / 10;

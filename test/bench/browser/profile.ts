@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CDPSession } from 'playwright-core';
 import { ownerS3, stack } from '../../helpers/stack.js';
-import { createBenchIssuer, PUBLIC_JWK_ENV } from '../auth.js';
+import { benchPrefix, createBenchIssuer, PUBLIC_JWK_ENV } from '../auth.js';
 import { PAGE_DIR_ENV, S3_ENDPOINT_ENV } from '../servers/app-server.js';
 import { startApp } from '../servers/spawn.js';
 import { median, percentile } from '../stats.js';
@@ -110,7 +110,7 @@ try {
     )) as { ms: number; latencies: number[]; traces?: any };
     const rgw1 = rgwCpuMs();
     const m1 = await metrics(cdp);
-    const stored = await deletePrefix(`users/${sub}/`);
+    const stored = await deletePrefix(benchPrefix(sub));
     if (stored !== count) throw new Error(`${st}: ${stored} stored, expected ${count}`);
     if (!record) return;
     const c = cells.get(st) ?? { rates: [], lat: [], script: [], task: [], rgw: [], traces: [] };

@@ -30,6 +30,8 @@ export interface PresignServerOptions {
 }
 
 const MAX_PARTS = 10_000;
+/** Most objects one batch request presigns. */
+const MAX_BATCH = 1000;
 
 export function createPresignServer(options: PresignServerOptions): Express {
   const verify = createTokenVerifier({ issuers: options.issuers });
@@ -44,19 +46,26 @@ export function createPresignServer(options: PresignServerOptions): Express {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 
-  // The caller's bucket and full key, checked exactly as the broker's grant would scope them.
-  async function target(req: Request, access: Access): Promise<{ Bucket: string; Key: string }> {
+  // The caller's bucket and prefix, scoped exactly as the broker's grant would scope them.
+  async function scopeOf(req: Request, access: Access): Promise<{ bucket: string; prefix: string }> {
     const claims = await verify(bearerToken(req));
     const identityId = encodeSegment(claims.sub, 'sub');
     const grant = resolveGrant(rules, { ...claims, identityId }, [access]);
-    const scope = grant.scopes[0]!;
-    const key = (req.body as { key?: unknown } | undefined)?.key;
+    return { bucket: grant.bucket, prefix: grant.scopes[0]!.prefix };
+  }
+
+  function keyIn(scope: { bucket: string; prefix: string }, key: unknown): { Bucket: string; Key: string } {
     if (typeof key !== 'string') throw new KeyholeError('invalid_body', 400, 'key must be a string');
     try {
-      return { Bucket: grant.bucket, Key: fullKey(scope.prefix, key) };
+      return { Bucket: scope.bucket, Key: fullKey(scope.prefix, key) };
     } catch (err) {
       throw new KeyholeError('invalid_body', 400, (err as Error).message);
     }
+  }
+
+  // The caller's bucket and full key.
+  async function target(req: Request, access: Access): Promise<{ Bucket: string; Key: string }> {
+    return keyIn(await scopeOf(req, access), (req.body as { key?: unknown } | undefined)?.key);
   }
 
   function positiveInt(value: unknown, name: string, max: number): number {
@@ -82,6 +91,21 @@ export function createPresignServer(options: PresignServerOptions): Express {
     route(async (req) => ({
       url: await getSignedUrl(s3, new PutObjectCommand(await target(req, 'write')), { expiresIn }),
     })),
+  );
+
+  // Batched presign: one request, one token check, a URL per key (the cheapest presigned PUT can be in
+  // app requests, for an app that knows all its files at once).
+  app.post(
+    '/presign/put/batch',
+    route(async (req) => {
+      const scope = await scopeOf(req, 'write');
+      const keys = (req.body as { keys?: unknown } | undefined)?.keys;
+      if (!Array.isArray(keys) || keys.length < 1 || keys.length > MAX_BATCH) {
+        throw new KeyholeError('invalid_body', 400, `keys must be an array of 1 to ${MAX_BATCH} keys`);
+      }
+      const targets = keys.map((key) => keyIn(scope, key));
+      return { urls: await Promise.all(targets.map((t) => getSignedUrl(s3, new PutObjectCommand(t), { expiresIn }))) };
+    }),
   );
 
   app.post(
