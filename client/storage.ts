@@ -213,6 +213,9 @@ export function createStorage(options: StorageOptions): Storage {
     s3ClientFactory({ ...options.s3 }, [aclGuard, defaults.multipart.plugin]),
   );
   const listPage = async (opts: ListPageOptions = {}) => listObjectsPage(await sessions.context(), opts);
+  // A key's shape is checked before the grant is fetched, so a malformed key sends nothing, not even a
+  // broker request; its length with the prefix is checked again once the prefix is known.
+  const shaped = (key: string) => void fullKey('', key);
   const signOut = () => sessions.signOut();
 
   return {
@@ -221,6 +224,7 @@ export function createStorage(options: StorageOptions): Storage {
     upload: ((key: string, body: UploadBody, opts: ConfirmedUploadOptions = {}) => {
       const gate = new PauseGate();
       const run = async () => {
+        shaped(key);
         if (opts.expect) precheckUpload(key, body, opts.contentType, opts.expect);
         const result = await uploadObject(await sessions.context(), defaults, key, body, opts, gate);
         if (opts.confirm !== true) return result;
@@ -235,11 +239,18 @@ export function createStorage(options: StorageOptions): Storage {
       return unfinishedUploads(store, grant.bucket, grant.prefix);
     },
     discardUpload: async (key, store = defaults.store) => {
+      shaped(key);
       const ctx = await sessions.context();
       return discardUpload(ctx.client, store, ctx.grant.bucket, fullKey(ctx.grant.prefix, key));
     },
-    download: async (key, opts = {}) => downloadObject(await sessions.context(), key, opts),
-    head: async (key) => headObject(await sessions.context(), key),
+    download: async (key, opts = {}) => {
+      shaped(key);
+      return downloadObject(await sessions.context(), key, opts);
+    },
+    head: async (key) => {
+      shaped(key);
+      return headObject(await sessions.context(), key);
+    },
     listPage,
     async *list(opts = {}) {
       let continuationToken: string | undefined;
@@ -249,7 +260,10 @@ export function createStorage(options: StorageOptions): Storage {
         continuationToken = page.continuationToken;
       } while (continuationToken);
     },
-    delete: async (key) => deleteObject(await sessions.context(), key),
+    delete: async (key) => {
+      shaped(key);
+      return deleteObject(await sessions.context(), key);
+    },
     signOut,
     clear: signOut,
   };

@@ -57,6 +57,28 @@ describe('relative keys', () => {
   });
 });
 
+describe('a malformed key sends nothing, not even a broker request', () => {
+  it.each([['a//b'], ['../bob/x'], ['/etc/passwd'], ['ab\u009b2J']])('%j', async (key) => {
+    let asked = 0;
+    const credentials = Object.assign(async () => (asked++, {}) as never, {
+      grant: async () => (asked++, {}) as never,
+      clear: () => {},
+      brokerRequests: 0,
+    });
+    const storage = createStorage({ credentials } as never);
+    for (const op of [
+      () => storage.download(key),
+      () => storage.head(key),
+      () => storage.delete(key),
+      () => storage.upload(key, new Uint8Array(1)),
+      () => storage.discardUpload(key),
+    ]) {
+      await expect(op()).rejects.toBeInstanceOf(InvalidKeyError);
+    }
+    expect(asked).toBe(0);
+  });
+});
+
 describe('createStorage options', () => {
   const credentials = Object.assign(async () => ({}) as never, {
     grant: async () => ({}) as never,
