@@ -1,7 +1,8 @@
 // The credentials provider's smaller surface, with an injected fetch: confirmUpload asks the broker
-// named by brokerUrl for its verdict, and canonicalAccess puts access lists in the wire order.
-import { describe, expect, it } from 'vitest';
-import { brokerCredentials } from '../../client/index.js';
+// named by brokerUrl for its verdict, canonicalAccess puts access lists in the wire order, and a
+// page with no origin of its own is never told it was blocked by CORS.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { brokerCredentials, type BrokerError } from '../../client/index.js';
 import { canonicalAccess } from '../../client/protocol/access.js';
 
 describe('canonicalAccess', () => {
@@ -38,5 +39,34 @@ describe('provider.confirmUpload', () => {
     expect((calls[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer jwt-1');
     // No credentials were asked for.
     expect(provider.brokerRequests).toBe(0);
+  });
+});
+
+describe('a failed credentials request in a page', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** Credentials requests fail as a blocked fetch does; the /healthz probe answers opaque. */
+  const fetch = (async (url: string) => {
+    if (!url.endsWith('/healthz')) throw new TypeError('Failed to fetch');
+    return { type: 'opaque', ok: false, status: 0 } as Response;
+  }) as unknown as typeof globalThis.fetch;
+  const failure = () =>
+    brokerCredentials({ brokerUrl: 'http://127.0.0.1:8787/', getToken: () => 'jwt', fetch, retries: 0 })().then(
+      () => undefined,
+      (err: unknown) => err as BrokerError,
+    );
+
+  it('an opaque origin ("null": a file or a sandboxed frame) is broker_unreachable, never cors_blocked', async () => {
+    vi.stubGlobal('location', { origin: 'null' });
+    const err = await failure();
+    expect([err?.status, err?.code]).toEqual([0, 'broker_unreachable']);
+  });
+
+  it('cors_blocked keeps the failed request as its cause', async () => {
+    vi.stubGlobal('location', { origin: 'http://localhost:5173' });
+    const err = await failure();
+    expect(err?.code).toBe('cors_blocked');
+    expect(err?.cause).toBeInstanceOf(TypeError);
+    expect((err?.cause as Error).message).toBe('Failed to fetch');
   });
 });
