@@ -2,34 +2,17 @@
 // under which key, for how long), when a value is fresh enough to reuse, how concurrent misses
 // across instances wait for one vendor call, and that Redis being unusable falls back to the
 // instance's own cache. Clocks are injected, so "half the lifetime" is checked to the millisecond.
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSharedState, type SharedState } from '../../server/index.js';
 import { SharedCredentialCache } from '../../server/shared/credential-cache.js';
 import { Sealer } from '../../server/shared/sealed.js';
 import type { IssuedCredentials } from '../../server/vendors/vendor.js';
-import { freePort, startRedis, TEST_KEY, waitFor, type TestRedis } from '../helpers/redis.js';
+import { freePort, startRedis, TEST_KEY, waitFor } from '../helpers/redis.js';
+import { redisSuite } from '../helpers/redis-suite.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const states: SharedState[] = [];
-afterEach(async () => {
-  for (const s of states.splice(0)) await s.close();
-});
-
-/** A connected shared state on a fresh key prefix (or on `prefix`, to share it with another instance). */
-async function stateOn(prefix = `t${randomBytes(5).toString('hex')}:`, lockMs = 60_000): Promise<SharedState> {
-  const state = createSharedState({ url: redis.url, keys: [TEST_KEY], prefix, timeoutMs: 2000, lockMs });
-  states.push(state);
-  await waitFor('the first connection to Redis', () => state.usable());
-  return state;
-}
+const suite = redisSuite();
+const stateOn = suite.stateOn;
+const admin = () => suite.redis().admin;
 
 const T0 = 1_900_000_000_000;
 const creds = (id: string, expiresAt: number): IssuedCredentials => ({
@@ -78,6 +61,20 @@ function flakyClient(state: SharedState) {
   return { state: { ...state, client } as SharedState, control };
 }
 
+/**
+ * Instance A (on a fresh prefix) misses `k` and holds its lock while its vendor call waits on
+ * `gate`; instance B is on the same prefix.
+ */
+async function lockHeldByA() {
+  const a = await stateOn();
+  const b = await stateOn(a.prefix);
+  const gate = deferred<IssuedCredentials>();
+  const first = issuer(() => gate.promise);
+  const fromA = new SharedCredentialCache(a, 10, () => T0).get('k', 900, first);
+  await waitFor('the lock taken by A', async () => (await admin().exists(`${a.prefix}lock:k`)) === 1);
+  return { a, b, gate, first, fromA };
+}
+
 /** A promise with its resolve and reject. */
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -97,16 +94,16 @@ describe('SharedCredentialCache in Redis', () => {
     expect(issue.calls).toBe(1);
     expect(state.stats.cache).toEqual({ hit: 0, miss: 1, waited: 0, undecryptable: 0, fallback: 0 });
 
-    const raw = await redis.admin.get(`${state.prefix}cred:k1`);
+    const raw = await admin().get(`${state.prefix}cred:k1`);
     expect(raw).not.toBeNull();
     expect(raw).not.toContain('secret-A');
     expect(new Sealer([TEST_KEY]).open(raw!, `${state.prefix}cred:k1`)).toEqual(creds('A', T0 + 900_000));
     // Stored for the time left after half the lifetime: 900 s - 450 s = 450,000 ms.
-    const pttl = await redis.admin.pttl(`${state.prefix}cred:k1`);
+    const pttl = await admin().pttl(`${state.prefix}cred:k1`);
     expect(pttl).toBeGreaterThan(440_000);
     expect(pttl).toBeLessThanOrEqual(450_000);
     // The lock was released once the value was written.
-    expect(await redis.admin.exists(`${state.prefix}lock:k1`)).toBe(0);
+    expect(await admin().exists(`${state.prefix}lock:k1`)).toBe(0);
     // Asked again: read from Redis (the finished round is not kept in the instance).
     expect(await cache.get('k1', 900, issue)).toEqual({ credentials: creds('A', T0 + 900_000), cached: true });
     expect(issue.calls).toBe(1);
@@ -169,8 +166,8 @@ describe('SharedCredentialCache in Redis', () => {
       issuer(() => creds('S', T0 + 450_000)),
     );
     expect(got).toEqual({ credentials: creds('S', T0 + 450_000), cached: false });
-    expect(await redis.admin.exists(`${state.prefix}cred:short`)).toBe(0);
-    expect(await redis.admin.exists(`${state.prefix}lock:short`)).toBe(0);
+    expect(await admin().exists(`${state.prefix}cred:short`)).toBe(0);
+    expect(await admin().exists(`${state.prefix}lock:short`)).toBe(0);
     expect(state.stats.cache.miss).toBe(1);
     // No write with a zero or negative expiry, which Redis refuses (and would count as Redis failing).
     expect(state.usable()).toBe(true);
@@ -197,12 +194,7 @@ describe('SharedCredentialCache in Redis', () => {
   });
 
   it('a miss while another instance holds the lock waits for its value: one vendor call in all, counted as waited', async () => {
-    const a = await stateOn();
-    const b = await stateOn(a.prefix);
-    const gate = deferred<IssuedCredentials>();
-    const first = issuer(() => gate.promise);
-    const fromA = new SharedCredentialCache(a, 10, () => T0).get('k', 900, first);
-    await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+    const { b, gate, fromA } = await lockHeldByA();
     const second = issuer(() => creds('B', T0 + 900_000));
     // lockMs is 60 s; B's clock moves 200 ms per poll, so it would give up after 300 polls.
     const clock = waiterClock(200);
@@ -218,15 +210,7 @@ describe('SharedCredentialCache in Redis', () => {
 
   it('when the lock holder fails it releases the lock at once: the waiter calls the vendor itself, long before the lock would expire', async () => {
     // lockMs is 60 s: a waiter that waited for the lock to expire would time the test out.
-    const a = await stateOn();
-    const b = await stateOn(a.prefix);
-    const gate = deferred<IssuedCredentials>();
-    const fromA = new SharedCredentialCache(a, 10, () => T0).get(
-      'k',
-      900,
-      issuer(() => gate.promise),
-    );
-    await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+    const { a, b, gate, fromA } = await lockHeldByA();
     const second = issuer(() => creds('B', T0 + 900_000));
     const clock = waiterClock(200);
     const fromB = new SharedCredentialCache(b, 10, clock).get('k', 900, second);
@@ -244,23 +228,23 @@ describe('SharedCredentialCache in Redis', () => {
   it('a lock held past its time with no value: the waiter gives up at lockMs and calls the vendor', async () => {
     const state = await stateOn(undefined, 300);
     // Someone else's lock that nobody releases (it outlives lockMs).
-    await redis.admin.set(`${state.prefix}lock:k`, 'someone-else', 'PX', 60_000);
+    await admin().set(`${state.prefix}lock:k`, 'someone-else', 'PX', 60_000);
     const issue = issuer(() => creds('W', Date.now() + 900_000));
     const got = await new SharedCredentialCache(state, 10).get('k', 900, issue);
     expect(got).toMatchObject({ credentials: { accessKeyId: 'W' }, cached: false });
     expect(issue.calls).toBe(1);
     // Its lock was not ours: left alone (released only by the token that took it).
-    expect(await redis.admin.get(`${state.prefix}lock:k`)).toBe('someone-else');
+    expect(await admin().get(`${state.prefix}lock:k`)).toBe('someone-else');
   });
 
   it('a value that does not open (tampered, garbage) is a miss, counted as undecryptable, and replaced', async () => {
     const state = await stateOn();
-    await redis.admin.set(`${state.prefix}cred:k`, 'not a sealed value', 'PX', 60_000);
+    await admin().set(`${state.prefix}cred:k`, 'not a sealed value', 'PX', 60_000);
     const issue = issuer(() => creds('N', T0 + 900_000));
     const got = await new SharedCredentialCache(state, 10, () => T0).get('k', 900, issue);
     expect(got).toEqual({ credentials: creds('N', T0 + 900_000), cached: false });
     expect(state.stats.cache).toEqual({ hit: 0, miss: 1, waited: 0, undecryptable: 1, fallback: 0 });
-    const raw = await redis.admin.get(`${state.prefix}cred:k`);
+    const raw = await admin().get(`${state.prefix}cred:k`);
     expect(new Sealer([TEST_KEY]).open(raw!, `${state.prefix}cred:k`)?.accessKeyId).toBe('N');
   });
 
@@ -271,7 +255,7 @@ describe('SharedCredentialCache in Redis', () => {
     const issue = issuer(() => creds('L', T0 + 900_000));
     expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: false });
     expect(await cache.get('k', 900, issue)).toMatchObject({ credentials: { accessKeyId: 'L' }, cached: true });
-    expect(await redis.admin.keys(`${live.prefix}*`)).toEqual([]);
+    expect(await admin().keys(`${live.prefix}*`)).toEqual([]);
     expect(live.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 2 });
   });
 
@@ -290,22 +274,14 @@ describe('SharedCredentialCache in Redis', () => {
       expect(live.stats.cache).toEqual({ hit: 0, miss: 0, waited: 0, undecryptable: 0, fallback: 1 });
       expect(failures).toHaveLength(1);
       expect((failures[0] as Error).message).toBe(`injected ${failing} failure`);
-      expect(await redis.admin.keys(`${live.prefix}*`)).toEqual([]);
+      expect(await admin().keys(`${live.prefix}*`)).toEqual([]);
     },
   );
 
   it.each(['exists', 'get'])(
     'Redis failing on %s while waiting for another instance: the waiter falls back and calls the vendor itself',
     async (failing) => {
-      const a = await stateOn();
-      const b = await stateOn(a.prefix);
-      const gate = deferred<IssuedCredentials>();
-      const fromA = new SharedCredentialCache(a, 10, () => T0).get(
-        'k',
-        900,
-        issuer(() => gate.promise),
-      );
-      await waitFor('the lock taken by A', async () => (await redis.admin.exists(`${a.prefix}lock:k`)) === 1);
+      const { b, gate, fromA } = await lockHeldByA();
       const flaky = flakyClient(b);
       const clock = waiterClock(200);
       const second = issuer(() => creds('B', T0 + 900_000));
@@ -322,8 +298,9 @@ describe('SharedCredentialCache in Redis', () => {
 
   it("Redis not usable: the instance's own cache answers, each request counted as a fallback", async () => {
     const port = await freePort(); // nothing listens there
-    const state = createSharedState({ url: `redis://127.0.0.1:${port}`, keys: [TEST_KEY], timeoutMs: 200 });
-    states.push(state);
+    const state = suite.track(
+      createSharedState({ url: `redis://127.0.0.1:${port}`, keys: [TEST_KEY], timeoutMs: 200 }),
+    );
     await state.settled();
     expect(state.usable()).toBe(false);
     const cache = new SharedCredentialCache(state, 10, () => T0);
@@ -338,8 +315,9 @@ describe('SharedCredentialCache in Redis', () => {
   it('Redis failing during a request: that request falls back to the local cache, and the state says fallback', async () => {
     const own = await startRedis();
     try {
-      const state = createSharedState({ url: own.url, keys: [TEST_KEY], prefix: own.prefix, timeoutMs: 300 });
-      states.push(state);
+      const state = suite.track(
+        createSharedState({ url: own.url, keys: [TEST_KEY], prefix: own.prefix, timeoutMs: 300 }),
+      );
       await waitFor('the first connection to Redis', () => state.usable());
       const cache = new SharedCredentialCache(state, 10, () => T0);
       own.pause(); // answers nothing: the GET times out

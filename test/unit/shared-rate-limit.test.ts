@@ -2,34 +2,19 @@
 // the same name and prefix, separate per name, refused with RateLimitError (429, the message and a
 // whole-second Retry-After), keyed by a digest only, and counted in memory when Redis is unusable
 // or fails (a Redis error never refuses a request).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RateLimitError } from '../../server/errors.js';
-import { createSharedState, type SharedState } from '../../server/index.js';
+import type { SharedState } from '../../server/index.js';
 import { SharedRateLimiter } from '../../server/shared/rate-limit.js';
 import { Sealer } from '../../server/shared/sealed.js';
-import { startRedis, TEST_KEY, waitFor, type TestRedis } from '../helpers/redis.js';
+import { TEST_KEY } from '../helpers/redis.js';
+import { redisSuite } from '../helpers/redis-suite.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const states: SharedState[] = [];
-afterEach(async () => {
-  for (const s of states.splice(0)) await s.close();
-});
-
-async function stateOn(prefix = `t${randomBytes(5).toString('hex')}:`): Promise<SharedState> {
-  const state = createSharedState({ url: redis.url, keys: [TEST_KEY], prefix, timeoutMs: 2000 });
-  states.push(state);
-  await waitFor('the first connection to Redis', () => state.usable());
-  return state;
-}
+const suite = redisSuite();
+const stateOn = (prefix?: string) => suite.stateOn(prefix);
+const admin = () => suite.redis().admin;
 
 /** The error `hit` rejects with, or undefined when it was counted and allowed. */
 async function outcome(limiter: SharedRateLimiter, key: string, what = 'subject'): Promise<unknown> {
@@ -80,14 +65,14 @@ describe('SharedRateLimiter in Redis', () => {
     const limiter = new SharedRateLimiter(state, { limit: 5, windowSeconds: 60 }, 'sub');
     const subject = 'alice@example.com';
     await limiter.hit(subject, 'subject');
-    const keys = await redis.admin.keys(`${state.prefix}*`);
+    const keys = await admin().keys(`${state.prefix}*`);
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(new RegExp(`^${state.prefix}rl:sub.*[A-Za-z0-9_-]{32}$`));
     expect(keys[0]).not.toContain('alice');
     const digest = keys[0]!.slice(-32);
     expect(digest).toBe(createHash('sha256').update(subject).digest('base64url').slice(0, 32));
     // The window is the key's lifetime in Redis.
-    const pttl = await redis.admin.pttl(keys[0]!);
+    const pttl = await admin().pttl(keys[0]!);
     expect(pttl).toBeGreaterThan(55_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
   });
@@ -103,7 +88,7 @@ describe('SharedRateLimiter in Redis', () => {
     expect(refused).toBeInstanceOf(RateLimitError);
     expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(58);
     expect(refused.message).toBe(`too many requests for this subject; retry in ${refused.retryAfterSeconds} s`);
-    expect(await redis.admin.keys(`${state.prefix}*`)).toEqual([]);
+    expect(await admin().keys(`${state.prefix}*`)).toEqual([]);
   });
 
   it('Redis failing: the request is allowed and counted in memory, and the state is told of the failure', async () => {
