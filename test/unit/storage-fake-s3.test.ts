@@ -502,3 +502,109 @@ describe('createStorage options', () => {
     expect(() => createStorage(null as never)).toThrow(TypeError);
   });
 });
+
+// Blob and File bodies of more than one part go by slices (client/upload-parts.ts), not through
+// lib-storage: the same contract, checked again on that path.
+describe('Blob bodies in parts', () => {
+  const blobOf = (bytes: Uint8Array) => new Blob([bytes]);
+
+  it('a 12 MiB Blob in 5 MiB parts: create, three parts, complete; identical bytes; progress to 100%', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const data = randomBytes(12 * MiB);
+    const progress: { loaded: number; total: number | undefined; fraction: number | undefined }[] = [];
+    const result = await storage.upload('blob.bin', blobOf(data), {
+      contentType: 'application/x-test',
+      onProgress: (p) => progress.push(p),
+    });
+    expect(s3.log.map((r) => r.op)).toEqual([
+      'CreateMultipartUpload',
+      'UploadPart',
+      'UploadPart',
+      'UploadPart',
+      'CompleteMultipartUpload',
+    ]);
+    const stored = s3.objects.get(result.fullKey)!;
+    expect(stored.body.equals(data)).toBe(true);
+    expect(stored.contentType).toBe('application/x-test');
+    expect(result).toMatchObject({ key: 'blob.bin', fullKey: `${PREFIX}blob.bin`, bucket: 'uploads' });
+    expect(result.etag).toMatch(/-3"?$/);
+    expect(progress.at(-1)).toEqual({ loaded: 12 * MiB, total: 12 * MiB, fraction: 1 });
+    for (const p of progress) expect(p.fraction).toBe(p.loaded / (12 * MiB));
+    expect(s3.openUploads()).toEqual([]);
+  });
+
+  it('a Blob of one part is one request, not a multipart upload', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const data = randomBytes(5 * MiB);
+    await storage.upload('one.bin', blobOf(data));
+    expect(s3.count('CreateMultipartUpload')).toBe(0);
+    expect(s3.objects.get(`${PREFIX}one.bin`)!.body.equals(data)).toBe(true);
+  });
+
+  it('an already aborted signal: "aborted", nothing sent', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const err = await caught(storage.upload('x.bin', blobOf(randomBytes(12 * MiB)), { signal: AbortSignal.abort() }));
+    expect(err).toMatchObject({ code: 'aborted', message: 'upload of "x.bin" was cancelled', s3Code: 'AbortError' });
+    expect(s3.log).toEqual([]);
+  });
+
+  it('cancelled with parts in flight: "aborted", and the upload is aborted on S3 before upload() settles', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const controller = new AbortController();
+    s3.fault = async (r) => {
+      if (r.op === 'UploadPart') {
+        controller.abort();
+        await sleep(50);
+      }
+      return undefined;
+    };
+    const err = await caught(storage.upload('c.bin', blobOf(randomBytes(12 * MiB)), { signal: controller.signal }));
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ code: 'aborted', message: 'upload of "c.bin" was cancelled' });
+    expect(s3.count('AbortMultipartUpload')).toBe(1);
+    expect(s3.openUploads()).toEqual([]);
+    expect(s3.objects.size).toBe(0);
+  });
+
+  it('a part fails with 500: "s3_error" naming it, and nothing left open', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    s3.fault = async (r) =>
+      r.op === 'UploadPart' && r.query.partNumber === '2' ? { status: 500, code: 'InternalError' } : undefined;
+    const err = await caught(storage.upload('f.bin', blobOf(randomBytes(12 * MiB))));
+    expect(err).toMatchObject({ code: 's3_error', s3Code: 'InternalError', status: 500 });
+    expect(err.message).toBe('upload of "f.bin" failed: InternalError: InternalError (fake S3)');
+    expect(s3.openUploads()).toEqual([]);
+  });
+
+  it('every abort fails: "cleanup_failed" naming the upload left open', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const controller = new AbortController();
+    s3.fault = async (r) => {
+      if (r.op === 'UploadPart') {
+        controller.abort();
+        await sleep(50);
+      }
+      return r.op === 'AbortMultipartUpload' ? { status: 503, code: 'ServiceUnavailable' } : undefined;
+    };
+    const err = await caught(storage.upload('s.bin', blobOf(randomBytes(12 * MiB)), { signal: controller.signal }));
+    const open = s3.openUploads();
+    expect(open).toHaveLength(1);
+    expect(err).toMatchObject({
+      code: 'cleanup_failed',
+      message: `upload of "s.bin" was cancelled; aborting multipart upload ${open[0]!.split(' ')[1]} also failed`,
+    });
+  });
+
+  it('resumable: a failed upload is kept on S3 with the parts it has, and says so', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    s3.fault = async (r) =>
+      r.op === 'UploadPart' && r.query.partNumber === '3' ? { status: 500, code: 'InternalError' } : undefined;
+    const err = await caught(storage.upload('r.bin', blobOf(randomBytes(12 * MiB)), { resumable: true, queueSize: 1 }));
+    expect(err).toMatchObject({ code: 's3_error' });
+    expect(err.message).toBe(
+      'upload of "r.bin" failed: InternalError: InternalError (fake S3); 2 of 3 parts kept on S3: upload the same file to the same key to resume',
+    );
+    expect((err as unknown as { kept: unknown }).kept).toMatchObject({ partsDone: 2, parts: 3 });
+    expect(s3.openUploads()).toHaveLength(1);
+  });
+});
