@@ -582,6 +582,31 @@ describe('Blob bodies in parts', () => {
     expect(s3.openUploads()).toEqual([]);
   });
 
+  it('resumable with keepOnAbort: a cancelled upload is kept too, reported as cancelled', async () => {
+    const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
+    const controller = new AbortController();
+    s3.fault = async (r) => {
+      if (r.op === 'UploadPart' && r.query.partNumber === '2') {
+        controller.abort();
+        await sleep(50);
+      }
+      return undefined;
+    };
+    const err = await caught(
+      storage.upload('k.bin', new Blob([randomBytes(12 * MiB)]), {
+        resumable: { keepOnAbort: true },
+        queueSize: 1,
+        signal: controller.signal,
+      }),
+    );
+    expect(err).toMatchObject({ code: 'aborted', s3Code: 'AbortError' });
+    expect(err.message).toBe(
+      'upload of "k.bin" was cancelled; 1 of 3 parts kept on S3: upload the same file to the same key to resume',
+    );
+    expect((err as unknown as { kept: unknown }).kept).toMatchObject({ partsDone: 1, parts: 3 });
+    expect(s3.openUploads()).toHaveLength(1);
+  });
+
   it('resumable: a failed upload is kept on S3 with the parts it has, and says so', async () => {
     const { s3, storage } = setup({ partSizeBytes: 5 * MiB });
     s3.fault = async (r) =>
