@@ -364,7 +364,7 @@ export async function uploadObject(
     } else {
       out = await newUpload(ctx.client, target, body, opts, { partSize, queueSize }, controller).done();
     }
-    return { key, fullKey: Key, bucket: ctx.grant.bucket, etag: out.ETag };
+    return { key, fullKey: Key, bucket: ctx.grant.bucket, etag: quotedEtag(out.ETag) };
   } catch (err) {
     // Stop feeding parts, let in-flight calls settle, then abort whatever is still open, so a
     // failed or cancelled upload leaves neither parts nor a half-object behind.
@@ -397,4 +397,14 @@ export async function uploadObject(
     watch.release();
     settled();
   }
+}
+
+/**
+ * The ETag as S3's headers carry it, in double quotes. RGW 16 answers CompleteMultipartUpload with the
+ * ETag unquoted (AWS quotes it, as every ETag header is), so the same object's ETag would otherwise
+ * differ between the upload's result and a HEAD.
+ */
+function quotedEtag(etag: string | undefined): string | undefined {
+  if (!etag || etag.startsWith('"') || etag.startsWith('W/')) return etag;
+  return `"${etag}"`;
 }

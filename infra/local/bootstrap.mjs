@@ -19,7 +19,7 @@ import {
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
-import { ensureNotifications, notifyToken, pushEndpoint } from './notifications.mjs';
+import { ensureNotifications, notifyToken, pushEndpoint, removeNotifications } from './notifications.mjs';
 import { bucketPolicy, PUBLIC_ACCESS_BLOCK, rolePermissions, trustPolicy } from './uploader-role.mjs';
 
 const env = process.env;
@@ -97,13 +97,20 @@ function spkiSha256(certFile) {
 }
 
 // Upload events: RGW pushes ObjectCreated records under the grant prefix to the broker that `npm start`
-// runs (its PORT, else 8787), with a token only this stack's settings file holds. Set up here, with the
+// runs (start.sh passes its port as KEYHOLE_NOTIFY_PORT), with a token only this stack's settings file
+// holds. Without KEYHOLE_NOTIFY_PORT (`npm run local:up`, the test suite's stack) the bucket carries no
+// notification: RGW's topic is sync, so every upload under the prefix waits on the push, and a stalled
+// push stalls the upload (server/README.md, "After the upload"). Set up here, with the
 // bucket, not by the broker: it is infrastructure (the AWS stack wires S3 to its Lambda the same way), it
 // needs the bucket owner's rights, which the broker's upload checks do not, and brokers sharing the bucket
 // (tests, several instances) would otherwise overwrite each other's wiring.
 async function ensureUploadEvents() {
-  const port = env.KEYHOLE_NOTIFY_PORT || env.PORT || '8787';
-  if (!/^\d{1,5}$/.test(port)) throw new Error(`KEYHOLE_NOTIFY_PORT (or PORT) must be a port number (got ${port})`);
+  const port = env.KEYHOLE_NOTIFY_PORT;
+  if (!port) {
+    await removeNotifications({ endpoint, region, credentials, bucket });
+    return undefined;
+  }
+  if (!/^\d{1,5}$/.test(port)) throw new Error(`KEYHOLE_NOTIFY_PORT must be a port number (got ${port})`);
   const token = notifyToken(env.KEYHOLE_LOCAL_STATE);
   const wired = await ensureNotifications({
     s3,

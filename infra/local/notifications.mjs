@@ -85,18 +85,7 @@ export async function ensureNotifications({ s3, endpoint, region, credentials, b
   if (topic.status !== 200) throw new Error(`CreateTopic answered ${topic.status}: ${topic.text.slice(0, 300)}`);
   const topicArn = /<TopicArn>([^<]+)<\/TopicArn>/.exec(topic.text)?.[1];
   if (!topicArn) throw new Error(`CreateTopic answered no TopicArn: ${topic.text.slice(0, 300)}`);
-  const removed = await signedFetch({
-    endpoint,
-    region,
-    credentials,
-    service: 's3',
-    method: 'DELETE',
-    path: `/${bucket}`,
-    query: { notification: '' },
-  });
-  if (removed.status >= 300 && removed.status !== 404) {
-    throw new Error(`DELETE ?notification answered ${removed.status}: ${removed.text.slice(0, 300)}`);
-  }
+  await removeNotifications({ endpoint, region, credentials, bucket });
   const { PutBucketNotificationConfigurationCommand } = await import('@aws-sdk/client-s3');
   await s3.send(
     new PutBucketNotificationConfigurationCommand({
@@ -115,4 +104,23 @@ export async function ensureNotifications({ s3, endpoint, region, credentials, b
     }),
   );
   return { ok: true, topicArn };
+}
+
+/**
+ * Removes the bucket's notifications (a signed `DELETE /<bucket>?notification`; 404 when the running
+ * radosgw serves no notifications API counts as nothing to remove).
+ */
+export async function removeNotifications({ endpoint, region, credentials, bucket }) {
+  const removed = await signedFetch({
+    endpoint,
+    region,
+    credentials,
+    service: 's3',
+    method: 'DELETE',
+    path: `/${bucket}`,
+    query: { notification: '' },
+  });
+  if (removed.status >= 300 && removed.status !== 404 && removed.status !== 405) {
+    throw new Error(`DELETE ?notification answered ${removed.status}: ${removed.text.slice(0, 300)}`);
+  }
 }
