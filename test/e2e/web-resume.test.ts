@@ -141,9 +141,11 @@ describe('uploads that survive a reload', () => {
     expect(new Set(sent.parts).size).toBe(sent.parts.length);
     expect(sent.parts.length).toBeLessThanOrEqual(25 - done);
     expect(bytesSent).toBeLessThan(0.6 * size);
-    // Progress picked up where the upload was, not at 0.
+    // Progress picked up where the upload was, not at 0. The first figure shown may come from the
+    // page's record, which can be one part behind S3: a part whose bytes were all sent when the page
+    // reloaded completes on S3 without the page hearing of it (ListParts then counts it).
     expect(await page.evaluate(() => window.__first)).toBeGreaterThanOrEqual(
-      Math.floor((done * partSize * 100) / size) - 1,
+      Math.floor(((done - 1) * partSize * 100) / size) - 1,
     );
 
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}big.bin` }));

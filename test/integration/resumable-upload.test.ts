@@ -59,9 +59,13 @@ describe('pause, resume and resumable uploads against RGW', () => {
   afterAll(() => broker.close());
 
   function storageFor(sub: string, store: UploadStore = memoryUploadStore(), maxLifetimeSeconds?: number) {
+    let tokens = 0;
     const credentials = brokerCredentials({
       brokerUrl: broker.url,
-      getToken: () => broker.token(sub),
+      // With a short client-side lifetime (the long-pause test), each token lives a second longer than
+      // the last: the session policy ends at the token's exp, so a refresh is a new STS session with
+      // new keys, not the broker's cached one (two tokens signed within one second would share it).
+      getToken: () => broker.token(sub, maxLifetimeSeconds ? { ttlSeconds: 3600 + tokens++ } : {}),
       ...(maxLifetimeSeconds ? { maxLifetimeSeconds } : {}),
     });
     return {
