@@ -12,6 +12,7 @@ export type Operation =
   | 'UploadPart'
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
+  | 'ListParts'
   | 'GetObject'
   | 'HeadObject'
   | 'ListObjectsV2'
@@ -30,6 +31,8 @@ export interface FakeRequest {
   readonly key: string;
   readonly query: Record<string, string>;
   readonly headers: Record<string, string>;
+  /** What the SDK handed the handler as the body: a Blob sent as it is (a browser's slices) or bytes. */
+  readonly bodyType: 'none' | 'Blob' | 'bytes' | 'stream' | 'string';
 }
 
 /**
@@ -65,6 +68,14 @@ async function collect(body: unknown): Promise<Buffer> {
   throw new Error(`fake S3: unsupported request body ${Object.prototype.toString.call(body)}`);
 }
 
+function bodyType(body: unknown): FakeRequest['bodyType'] {
+  if (body === undefined || body === null) return 'none';
+  if (typeof body === 'string') return 'string';
+  if (body instanceof Uint8Array) return 'bytes';
+  if (body instanceof Blob) return 'Blob';
+  return 'stream';
+}
+
 function abortError(): Error {
   return Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 }
@@ -79,6 +90,10 @@ export class FakeS3 {
   readonly inflight = new Map<Operation, number>();
   /** Highest number of UploadPart requests in flight at once. */
   maxPartsInFlight = 0;
+  /** Parts per ListParts page (S3's default is 1000); lower it to make the client page. */
+  listPartsPageSize = 1000;
+  /** How CompleteMultipartUpload's answer writes the ETag (RGW 16 leaves out the quotes AWS puts in). */
+  completeEtag: (etag: string) => string = (etag) => etag;
   fault: Fault | undefined;
 
   constructor(
@@ -112,7 +127,7 @@ export class FakeS3 {
     const [, bucket = '', ...rest] = request.path.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const op = this.#operation(request.method, key, query);
-    const req: FakeRequest = { op, key, query, headers: request.headers };
+    const req: FakeRequest = { op, key, query, headers: request.headers, bodyType: bodyType(request.body) };
     this.log.push(req);
     this.inflight.set(op, (this.inflight.get(op) ?? 0) + 1);
     if (op === 'UploadPart') this.maxPartsInFlight = Math.max(this.maxPartsInFlight, this.inflight.get(op)!);
@@ -134,6 +149,7 @@ export class FakeS3 {
 
   #operation(method: string, key: string, q: Record<string, string>): Operation {
     if (method === 'GET' && key === '' && q['list-type'] === '2') return 'ListObjectsV2';
+    if (method === 'GET' && 'uploadId' in q) return 'ListParts';
     if (method === 'PUT' && 'uploadId' in q) return 'UploadPart';
     if (method === 'PUT') return 'PutObject';
     if (method === 'POST' && 'uploads' in q) return 'CreateMultipartUpload';
@@ -213,13 +229,34 @@ export class FakeS3 {
           200,
           { 'content-type': 'application/xml' },
           xml(
-            `<CompleteMultipartUploadResult><Location>http://fake/${this.bucket}/${esc(key)}</Location><Bucket>${this.bucket}</Bucket><Key>${esc(key)}</Key><ETag>${esc(etag)}</ETag></CompleteMultipartUploadResult>`,
+            `<CompleteMultipartUploadResult><Location>http://fake/${this.bucket}/${esc(key)}</Location><Bucket>${this.bucket}</Bucket><Key>${esc(key)}</Key><ETag>${esc(this.completeEtag(etag))}</ETag></CompleteMultipartUploadResult>`,
           ),
         );
       }
       case 'AbortMultipartUpload': {
         if (!this.uploads.delete(query.uploadId!)) return this.#error(404, 'NoSuchUpload', 'DELETE');
         return this.#respond(204);
+      }
+      case 'ListParts': {
+        const upload = this.uploads.get(query.uploadId!);
+        if (!upload || upload.key !== key) return this.#error(404, 'NoSuchUpload', 'GET');
+        const marker = Number(query['part-number-marker'] ?? 0);
+        const numbers = [...upload.parts.keys()].filter((n) => n > marker).sort((a, b) => a - b);
+        const page = numbers.slice(0, this.listPartsPageSize);
+        const truncated = numbers.length > page.length;
+        const parts = page
+          .map((n) => {
+            const b = upload.parts.get(n)!;
+            return `<Part><PartNumber>${n}</PartNumber><ETag>"${md5(b)}"</ETag><Size>${b.length}</Size></Part>`;
+          })
+          .join('');
+        return this.#respond(
+          200,
+          { 'content-type': 'application/xml' },
+          xml(
+            `<ListPartsResult><Bucket>${this.bucket}</Bucket><Key>${esc(key)}</Key><UploadId>${query.uploadId}</UploadId><PartNumberMarker>${marker}</PartNumberMarker>${truncated ? `<NextPartNumberMarker>${page.at(-1)}</NextPartNumberMarker>` : ''}<IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`,
+          ),
+        );
       }
       case 'GetObject':
       case 'HeadObject': {

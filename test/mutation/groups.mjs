@@ -92,12 +92,21 @@ export const GROUPS = [
   },
   {
     name: 'client-storage',
-    mutate: ['client/keys.ts', 'client/acl-guard.ts', 'client/storage-upload.ts', 'client/multipart-cleanup.ts'],
+    mutate: [
+      'client/keys.ts',
+      'client/acl-guard.ts',
+      'client/storage-upload.ts',
+      'client/multipart-cleanup.ts',
+      'client/upload-parts.ts',
+      'client/resumable-upload.ts',
+    ],
     testFiles: [
       'test/unit/client-keys.test.ts',
       'test/unit/client-key-limits.test.ts',
       'test/unit/acl-guard.test.ts',
       'test/unit/storage-fake-s3.test.ts',
+      'test/unit/storage-upload-control.test.ts',
+      'test/unit/upload-parts.test.ts',
       'test/unit/storage-access-denied.test.ts',
       'test/unit/multipart-watcher.test.ts',
       'test/unit/upload-sizing.test.ts',

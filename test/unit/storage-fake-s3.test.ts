@@ -5,67 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import {
-  brokerCredentials,
-  createStorage,
-  InvalidKeyError,
-  StorageError,
-  type BrokerCredentialsProvider,
-} from '../../client/index.js';
-import { FakeS3, type Fault } from '../helpers/fake-s3.js';
+import { createStorage, InvalidKeyError, StorageError, type BrokerCredentialsProvider } from '../../client/index.js';
+import { type Fault } from '../helpers/fake-s3.js';
+import { caught, fakeStorage as setup, MiB, PREFIX } from '../helpers/fake-storage.js';
 
-const MiB = 1024 * 1024;
-const PREFIX = 'users/p-alice/';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function grantBody(extra: Record<string, unknown> = {}) {
-  return JSON.stringify({
-    credentials: {
-      accessKeyId: 'AKFAKE',
-      secretAccessKey: 'secret',
-      sessionToken: 'token',
-      expiration: new Date(Date.now() + 900_000).toISOString(),
-    },
-    bucket: 'uploads',
-    region: 'eu-west-1',
-    prefix: PREFIX,
-    identityId: 'p-alice',
-    access: ['read', 'write', 'list', 'delete'],
-    endpoint: 'http://fake-s3.test',
-    forcePathStyle: true,
-    ...extra,
-  });
-}
-
-function setup(
-  opts: { partSizeBytes?: number; queueSize?: number; grant?: Record<string, unknown>; s3?: object } = {},
-) {
-  const s3 = new FakeS3('uploads', PREFIX);
-  let brokerCalls = 0;
-  const credentials = brokerCredentials({
-    brokerUrl: 'https://broker.test',
-    getToken: () => 'jwt',
-    fetch: (async () => {
-      brokerCalls++;
-      return new Response(grantBody(opts.grant), { status: 200, headers: { 'content-type': 'application/json' } });
-    }) as unknown as typeof fetch,
-  });
-  const storage = createStorage({
-    credentials,
-    ...(opts.partSizeBytes ? { partSizeBytes: opts.partSizeBytes } : {}),
-    ...(opts.queueSize ? { queueSize: opts.queueSize } : {}),
-    s3: { requestHandler: s3.handler as never, maxAttempts: 1, ...opts.s3 },
-  });
-  return { s3, storage, credentials, brokerCalls: () => brokerCalls };
-}
-
-const caught = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e as StorageError,
-  );
 
 describe('upload', () => {
   it('below one part: a single PUT under the prefix, with content type and metadata; the result names both keys', async () => {
