@@ -124,8 +124,10 @@ export interface UploadDefaults {
 
 type Watch = ReturnType<MultipartWatcher['watch']>;
 
+// Every runtime the client supports has a global Blob (Node >= 20.19, package.json "engines", and
+// browsers), so no `typeof Blob` guard.
 function isBlob(body: UploadBody): body is Blob {
-  return typeof Blob !== 'undefined' && body instanceof Blob;
+  return body instanceof Blob;
 }
 
 /** The body's size in bytes when it is known before reading it. */
@@ -333,7 +335,8 @@ export async function uploadObject(
   const multipartBlob = isBlob(body) && body.size > partSize;
   const resumable = multipartBlob ? resumableOf(opts, defaults) : undefined;
   const watch = defaults.multipart.watch(ctx.grant.bucket, Key);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // Removed in `finally` whatever happens, so a long-lived signal keeps no listener per upload.
+  opts.signal?.addEventListener('abort', onAbort);
   const settled = ctx.session.trackUpload(controller);
   let resumed: Resumed | undefined;
   try {
