@@ -107,6 +107,7 @@ export const GROUPS = [
       'test/unit/storage-fake-s3.test.ts',
       'test/unit/storage-upload-control.test.ts',
       'test/unit/upload-parts.test.ts',
+      'test/unit/resumable-upload.test.ts',
       'test/unit/storage-access-denied.test.ts',
       'test/unit/multipart-watcher.test.ts',
       'test/unit/upload-sizing.test.ts',
