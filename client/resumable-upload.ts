@@ -137,7 +137,6 @@ async function listedParts(
   uploadId: string,
   size: number,
   partSize: number,
-  signal: AbortSignal,
 ): Promise<Map<number, DonePart>> {
   const count = partCount(size, partSize);
   const done = new Map<number, DonePart>();
@@ -145,7 +144,6 @@ async function listedParts(
   do {
     const page = await client.send(
       new ListPartsCommand({ ...target, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
-      { abortSignal: signal },
     );
     for (const p of page.Parts ?? []) {
       const n = p.PartNumber ?? 0;
@@ -185,7 +183,6 @@ export async function resumeOrCreate(
   const target = { Bucket: params.Bucket, Key: params.Key };
   const id = recordId(params.Bucket, params.Key);
   const file = await fileIdentity(blob, options.file ?? {});
-  const signal = new AbortController().signal;
   let record = await store.get(id);
   let done = new Map<number, DonePart>();
   if (record) {
@@ -204,7 +201,7 @@ export async function resumeOrCreate(
       record = undefined;
     } else {
       try {
-        done = await listedParts(ctx.client, target, record.uploadId, blob.size, record.partSize, signal);
+        done = await listedParts(ctx.client, target, record.uploadId, blob.size, record.partSize);
       } catch (err) {
         if (!isGone(err)) throw err;
         await store.delete(id);
