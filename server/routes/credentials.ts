@@ -174,20 +174,33 @@ export async function issueCredentials(
   return { credentials: { ...issued, expiration }, cached };
 }
 
-/** The audit line of an issuance: who, what and until when, never a secret. */
-export function auditIssued(call: CredentialsCall, plan: CredentialsPlan, issued: Issued, logger: Logger): void {
-  const { claims } = plan.caller;
-  logger.info({
+// A plan's audit fields, bound once in a child logger kept with the plan: pino serializes a child's
+// bindings when it is made, so each issuance writes only what changes per request.
+const auditLoggers = new WeakMap<CredentialsPlan, { readonly parent: Logger; readonly child: Logger }>();
+
+function auditLoggerOf(plan: CredentialsPlan, logger: Logger): Logger {
+  const known = auditLoggers.get(plan);
+  if (known && known.parent === logger) return known.child;
+  const child = logger.child({
     event: 'credentials.issued',
-    requestId: call.requestId,
-    sub: claims.sub,
-    iss: claims.iss,
+    sub: plan.caller.claims.sub,
+    iss: plan.caller.claims.iss,
     identityId: plan.identityId,
     sourceIp: plan.restrictions.sourceCidr,
     bucket: plan.bucket,
     prefix: plan.scopes[0]!.prefix,
     access: plan.access,
     sessionName: plan.sessionName,
+  });
+  auditLoggers.set(plan, { parent: logger, child });
+  return child;
+}
+
+/** The audit line of an issuance: who, what and until when, never a secret. */
+export function auditIssued(call: CredentialsCall, plan: CredentialsPlan, issued: Issued, logger: Logger): void {
+  if (!logger.isLevelEnabled('info')) return;
+  auditLoggerOf(plan, logger).info({
+    requestId: call.requestId,
     expiration: issued.credentials.expiration.toISOString(),
     cached: issued.cached,
     ip: call.ip,

@@ -1,5 +1,6 @@
 // Logs: human-readable on a terminal (npm start), JSON otherwise, and always JSON in production,
 // where audit events feed log pipelines. Redaction holds in both forms.
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logOutput, prettyInstalled, redactSecrets } from '../../server/logger.js';
@@ -74,6 +75,28 @@ describe('createLogger', () => {
     createLogger('info', out.stream, 'pretty').info({ event: 'credentials.refused', status: 401 });
     await flush();
     expect(out.text()).toMatch(/^\[[\d:.]+\] INFO: credentials\.refused\n {4}status: 401\n$/);
+  });
+
+  it('writes stdout synchronously: a process killed (SIGKILL) right after 2,000 lines has written all of them', () => {
+    // Asynchronous writes (pino's default) hand the first line to the thread pool and buffer the
+    // rest until it returns: a kill in the same turn of the event loop loses 1,999 audit lines.
+    const script = [
+      "import { createLogger } from './server/logger.ts';",
+      "const logger = createLogger('info');",
+      "for (let n = 0; n < 2000; n++) logger.info({ event: 'credentials.issued', n });",
+      "process.kill(process.pid, 'SIGKILL');",
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(run.signal).toBe('SIGKILL');
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; n: number });
+    expect(lines).toHaveLength(2000);
+    expect(lines.map((l) => l.n)).toEqual([...Array(2000).keys()]);
   });
 
   it('honours the level', async () => {
