@@ -38,6 +38,23 @@ function stubClient() {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** A job over 15 MiB in 5 MiB parts, 2 in flight, through `stub`'s client. */
+function job(stub: { client: never }, gate: PauseGate) {
+  return {
+    client: stub.client,
+    Bucket: 'b',
+    Key: 'k',
+    UploadId: 'u',
+    blob: new Blob([new Uint8Array(15 * MiB)]),
+    partSize: 5 * MiB,
+    queueSize: 2,
+    slices: false,
+    done: new Map(),
+    signal: new AbortController().signal,
+    gate,
+  };
+}
+
 describe('sendParts', () => {
   it('sends only the missing parts, in order of need, and returns every part with its checksums', async () => {
     const stub = stubClient();
@@ -102,20 +119,123 @@ describe('sendParts', () => {
     expect(stub.sent).toEqual([1, 2, 1, 2, 3]);
   });
 
-  it('a cancel while paused rejects', async () => {
+  it('resume() when not paused changes nothing: a pause after it still stops the parts in flight', async () => {
+    const stub = stubClient();
+    const gate = new PauseGate();
+    const run = sendParts({ ...job(stub, gate), blob: new Blob([new Uint8Array(10 * MiB)]) });
+    while (stub.inFlight() < 2) await tick();
+    const signal = gate.signal;
+    gate.resume();
+    expect(gate.signal).toBe(signal);
+    gate.pause();
+    gate.pause(); // twice: still one pause, one resume ends it
+    expect(signal.aborted).toBe(true);
+    await tick();
+    expect(stub.inFlight()).toBe(0);
+    gate.resume();
+    expect(gate.paused).toBe(false);
+    while (stub.inFlight() < 2) await tick();
+    stub.release();
+    expect((await run).map((p) => p.PartNumber)).toEqual([1, 2]);
+    expect(stub.sent).toEqual([1, 2, 1, 2]);
+  });
+
+  it('a cancel as the last part is acknowledged still rejects: nothing comes back to complete', async () => {
+    const stub = stubClient();
+    const cancel = new AbortController();
+    const run = sendParts({
+      ...job(stub, new PauseGate()),
+      blob: new Blob([new Uint8Array(5 * MiB)]),
+      signal: cancel.signal,
+      onPart: () => cancel.abort(),
+    });
+    while (stub.inFlight() < 1) await tick();
+    stub.release();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a part that fails for another reason than a pause rejects with its error, and no further part starts', async () => {
+    const gate = new PauseGate();
+    const sent: number[] = [];
+    const client = {
+      send: async (command: { input: { PartNumber: number } }) => {
+        sent.push(command.input.PartNumber);
+        throw Object.assign(new Error('boom'), { name: 'InternalError' });
+      },
+    };
+    const run = sendParts({ ...job({ client: client as never }, gate), queueSize: 1 });
+    await expect(run).rejects.toMatchObject({ name: 'InternalError', message: 'boom' });
+    expect(sent).toEqual([1]);
+  });
+
+  it('a cancel while paused rejects with the cancel’s reason', async () => {
     const gate = new PauseGate();
     gate.pause();
     const cancel = new AbortController();
     const waiting = gate.wait(cancel.signal);
-    cancel.abort();
-    await expect(waiting).rejects.toThrow();
+    cancel.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('wait(): resolves at once when not paused, rejects at once when already cancelled', async () => {
+    await expect(new PauseGate().wait(new AbortController().signal)).resolves.toBeUndefined();
+    await expect(new PauseGate().wait(AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+  });
+
+  it('wait(): a resume lets every waiter go, and removes each one’s listener from the cancel signal', async () => {
+    const gate = new PauseGate();
+    gate.pause();
+    const cancel = new AbortController();
+    let listening = 0;
+    const add = cancel.signal.addEventListener.bind(cancel.signal);
+    const remove = cancel.signal.removeEventListener.bind(cancel.signal);
+    cancel.signal.addEventListener = ((...a: Parameters<typeof add>) => (listening++, add(...a))) as typeof add;
+    cancel.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (
+      listening--,
+      remove(...a)
+    )) as typeof remove;
+    const waiters = [gate.wait(cancel.signal), gate.wait(cancel.signal)];
+    await tick();
+    expect(listening).toBe(2);
+    gate.resume();
+    await Promise.all(waiters);
+    expect(listening).toBe(0);
   });
 });
 
 describe('part arithmetic', () => {
   it('counts parts and the bytes of the parts named (out-of-range numbers count 0)', () => {
     expect(partCount(12 * MiB, 5 * MiB)).toBe(3);
+    expect(partCount(10 * MiB, 5 * MiB)).toBe(2);
     expect(partCount(0, 5 * MiB)).toBe(1);
     expect(partsBytes([3, 1, 1, 9], 12 * MiB, 5 * MiB)).toBe(7 * MiB);
+    expect(partsBytes([0, 4, -1], 12 * MiB, 5 * MiB)).toBe(0);
+    expect(partsBytes([2], 12 * MiB, 5 * MiB)).toBe(5 * MiB);
+    expect(partsBytes([1, 2, 3], 12 * MiB, 5 * MiB)).toBe(12 * MiB);
+  });
+});
+
+describe('donePart', () => {
+  it('keeps the ETag (empty when S3 gave none) and every checksum S3 returned, and nothing else', () => {
+    expect(donePart({})).toEqual({ ETag: '' });
+    expect(
+      donePart({
+        ETag: '"e"',
+        ChecksumCRC32: 'a',
+        ChecksumCRC32C: 'b',
+        ChecksumSHA1: 'c',
+        ChecksumSHA256: 'd',
+        ChecksumCRC64NVME: 'f',
+        Size: 5,
+      } as never),
+    ).toEqual({
+      ETag: '"e"',
+      ChecksumCRC32: 'a',
+      ChecksumCRC32C: 'b',
+      ChecksumSHA1: 'c',
+      ChecksumSHA256: 'd',
+      ChecksumCRC64NVME: 'f',
+    });
+    expect(donePart({ ETag: '"e"', ChecksumSHA256: '' })).toEqual({ ETag: '"e"' });
   });
 });
