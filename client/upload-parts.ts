@@ -44,7 +44,8 @@ export class PauseGate {
           resolve();
         };
         this.#waiters.add(wake);
-        cancel.addEventListener('abort', wake, { once: true });
+        // wake() removes itself, on resume and on abort alike.
+        cancel.addEventListener('abort', wake);
       });
     }
     cancel.throwIfAborted();
