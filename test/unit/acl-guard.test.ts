@@ -3,10 +3,9 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { aclGuard, checkAclInput } from '../../client/acl-guard.js';
-import { brokerCredentials, createStorage, StorageError } from '../../client/index.js';
-import { FakeS3 } from '../helpers/fake-s3.js';
+import { StorageError } from '../../client/index.js';
+import { fakeStorage, PREFIX } from '../helpers/fake-storage.js';
 
-const PREFIX = 'users/p-alice/';
 const REST =
   ' refused: Keyhole credentials cannot set object ACLs or grants, so an object can never be made public or ' +
   'shared by its uploader. Remove the parameter; to share a file, grant the reader access to its prefix on the ' +
@@ -129,33 +128,7 @@ describe('aclGuard, the SDK plugin', () => {
   });
 
   it('on the storage object’s own client: a public ACL never reaches S3, a private one is sent without the header', async () => {
-    const s3 = new FakeS3('uploads', PREFIX);
-    const storage = createStorage({
-      credentials: brokerCredentials({
-        brokerUrl: 'https://broker.test',
-        getToken: () => 'jwt',
-        fetch: (async () =>
-          new Response(
-            JSON.stringify({
-              credentials: {
-                accessKeyId: 'AKFAKE',
-                secretAccessKey: 'secret',
-                sessionToken: 'token',
-                expiration: new Date(Date.now() + 900_000).toISOString(),
-              },
-              bucket: 'uploads',
-              region: 'eu-west-1',
-              prefix: PREFIX,
-              identityId: 'p-alice',
-              access: ['read', 'write', 'list', 'delete'],
-              endpoint: 'http://fake-s3.test',
-              forcePathStyle: true,
-            }),
-            { status: 200 },
-          )) as unknown as typeof fetch,
-      }),
-      s3: { requestHandler: s3.handler as never, maxAttempts: 1 },
-    });
+    const { s3, storage } = fakeStorage();
     const client = await storage.client();
     const put = (ACL: string) =>
       client.send(new PutObjectCommand({ Bucket: 'uploads', Key: `${PREFIX}a.txt`, Body: 'x', ACL: ACL as never }));

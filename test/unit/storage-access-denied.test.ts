@@ -2,38 +2,15 @@
 // which access is missing ("your grant does not allow write"), not that the key is outside the grant.
 // The CLI and the web app both show this message. Against the in-memory S3 behind the real SDK.
 import { describe, expect, it } from 'vitest';
-import { brokerCredentials, createStorage, StorageError } from '../../client/index.js';
+import { StorageError } from '../../client/index.js';
 import { toStorageError } from '../../client/storage-errors.js';
-import { FakeS3 } from '../helpers/fake-s3.js';
-
-const PREFIX = 'users/p-alice/';
+import { fakeStorage } from '../helpers/fake-storage.js';
 
 function storageWith(access: string[]) {
-  const s3 = new FakeS3('uploads', PREFIX);
-  const body = JSON.stringify({
-    credentials: {
-      accessKeyId: 'AKFAKE',
-      secretAccessKey: 'secret',
-      sessionToken: 'token',
-      expiration: new Date(Date.now() + 900_000).toISOString(),
-    },
-    bucket: 'uploads',
-    region: 'eu-west-1',
-    prefix: PREFIX,
-    identityId: 'p-alice',
-    access,
-    endpoint: 'http://fake-s3.test',
-    forcePathStyle: true,
-  });
-  const credentials = brokerCredentials({
-    brokerUrl: 'https://broker.test',
-    getToken: () => 'jwt',
-    fetch: (async () =>
-      new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })) as unknown as typeof fetch,
-  });
+  const { s3, storage } = fakeStorage({ grant: { access } });
   // The store refuses everything, as S3 does for an action the session policy leaves out.
   s3.fault = () => Promise.resolve({ status: 403, code: 'AccessDenied' });
-  return createStorage({ credentials, s3: { requestHandler: s3.handler as never, maxAttempts: 1 } });
+  return storage;
 }
 
 async function denial(promise: Promise<unknown>): Promise<StorageError> {
