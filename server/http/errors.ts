@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ErrorBody } from '../../client/protocol/errors.js';
 import { brokerError, isBrokerError, RateLimitError, type BrokerError, type BrokerErrorCode } from '../errors.js';
@@ -107,6 +108,21 @@ export function errorAnswer(err: unknown, context: ErrorContext, logger: Logger)
     err: { message: String(e?.message ?? err), stack: String(e?.stack ?? '') },
   });
   return { status: 500, code: 'internal_error', message: 'internal error' };
+}
+
+/**
+ * Writes {@link errorAnswer}'s answer on a plain Node response, as {@link errorHandler} does through
+ * Express: the status, `Retry-After` when there is one, `Cache-Control: no-store` and the JSON body.
+ */
+export function writeErrorAnswer(res: ServerResponse, answer: ErrorAnswer): void {
+  const body: ErrorBody = { error: { code: answer.code, message: answer.message } };
+  const text = JSON.stringify(body);
+  if (answer.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+  res.statusCode = answer.status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /**

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { errorAnswer } from '../http/errors.js';
+import { errorAnswer, writeErrorAnswer } from '../http/errors.js';
 import { parseCredentialsBody } from '../http/request-body.js';
 import { applyHeaders, type BrokerHeaders } from '../http/security-headers.js';
 import type { Logger } from '../logger.js';
@@ -71,14 +71,7 @@ export function credentialsFastPath(options: FastPathOptions): FastPath {
       ({ plan, credentials }) => writeCredentialsAnswer(res, plan, credentials, route),
       (err: unknown) => {
         if (res.headersSent) return;
-        const answer = errorAnswer(err, { requestId, method: req.method, path: PATH }, logger);
-        if (answer.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-        const body = JSON.stringify({ error: { code: answer.code, message: answer.message } });
-        res.statusCode = answer.status;
-        res.setHeader('Cache-Control', 'no-store');
-        res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.setHeader('Content-Length', Buffer.byteLength(body));
-        res.end(body);
+        writeErrorAnswer(res, errorAnswer(err, { requestId, method: req.method, path: PATH }, logger));
       },
     );
     return true;
