@@ -73,19 +73,7 @@ export function createUploads(options: UploadsOptions): Uploads {
     h('summary', {}, olderCount),
     olderList,
   );
-  const fill = h('div', { class: 'fill' });
-  const bar = h(
-    'div',
-    {
-      class: 'bar',
-      role: 'progressbar',
-      'aria-valuemin': 0,
-      'aria-valuemax': 100,
-      'aria-valuenow': 0,
-      'aria-label': 'Overall upload progress',
-    },
-    fill,
-  );
+  const { bar, fill } = progressBar('Overall upload progress');
   const text = h('span', { class: 'summary-text', 'data-testid': 'upload-summary-text' }, '');
   const clear = h('button', { type: 'button', class: 'ghost small', disabled: true }, 'Clear finished');
   const summary = h(
@@ -174,7 +162,8 @@ interface Row {
   readonly cancel: HTMLButtonElement;
 }
 
-function uploadRow(file: File): Row {
+/** A progress bar at 0 %, named `label` for assistive technology; its width is `fill`'s. */
+function progressBar(label: string): { bar: HTMLElement; fill: HTMLElement } {
   const fill = h('div', { class: 'fill' });
   const bar = h(
     'div',
@@ -184,10 +173,15 @@ function uploadRow(file: File): Row {
       'aria-valuemin': 0,
       'aria-valuemax': 100,
       'aria-valuenow': 0,
-      'aria-label': `Upload progress of ${file.name}`,
+      'aria-label': label,
     },
     fill,
   );
+  return { bar, fill };
+}
+
+function uploadRow(file: File): Row {
+  const { bar, fill } = progressBar(`Upload progress of ${file.name}`);
   const percent = h('span', { class: 'pct' }, `${INITIAL_PROGRESS.percent}%`);
   const speed = h('span', { class: 'speed' }, INITIAL_PROGRESS.speed);
   const eta = h('span', { class: 'eta' }, INITIAL_PROGRESS.eta);
