@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import type { TestIssuer } from './jwt.js';
+import { testIssuer, type TestIssuer } from './jwt.js';
 import { ENV_FILE } from './stack.js';
-import { freePort, waitFor, type TestRedis } from './redis.js';
+import { freePort, startRedis, waitFor, type TestRedis } from './redis.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,7 +41,6 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((r) => child.once('exit', () => r()));
 }
 
-/** `server/main.ts` on a free port with the stack's settings file and `env` on top; resolves once /healthz answers. */
 /**
  * The environment of a broker process behind haproxy that shares `redis` with its peers: trusts
  * `idp`, seals with a fresh key, takes the client address from the one proxy on loopback, serves
@@ -69,6 +68,7 @@ export function sharedBrokerEnv(
   };
 }
 
+/** `server/main.ts` on a free port with the stack's settings file and `env` on top; resolves once /healthz answers. */
 export async function startBrokerProcess(env: Record<string, string>): Promise<BrokerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -182,4 +182,45 @@ export async function startHaproxy(backends: readonly { port: number }[]): Promi
       await exited(proc);
     },
   };
+}
+
+/** A private redis-server, a test issuer, three brokers sharing that Redis, and haproxy in front of them. */
+export interface SharedRig {
+  readonly redis: TestRedis;
+  readonly idp: TestIssuer;
+  readonly brokers: readonly BrokerProcess[];
+  readonly lb: Haproxy;
+  /** Stops haproxy, the brokers (SIGTERM) and redis-server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a {@link SharedRig} whose brokers run with {@link sharedBrokerEnv}'s environment and
+ * `rateLimit`; if any part fails to start, the parts already started are stopped before it throws.
+ */
+export async function startSharedRig(rateLimit: {
+  readonly subject: number;
+  readonly address: number;
+}): Promise<SharedRig> {
+  const redis = await startRedis();
+  const brokers: BrokerProcess[] = [];
+  let lb: Haproxy | undefined;
+  const stop = async () => {
+    await lb?.stop();
+    await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
+    await redis.stop();
+  };
+  try {
+    const idp = await testIssuer();
+    const env = sharedBrokerEnv(redis, idp, rateLimit);
+    const started = await Promise.allSettled([1, 2, 3].map(() => startBrokerProcess(env)));
+    for (const s of started) if (s.status === 'fulfilled') brokers.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    lb = await startHaproxy(brokers);
+    return { redis, idp, brokers, lb, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

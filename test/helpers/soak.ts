@@ -10,9 +10,8 @@ import { readFileSync } from 'node:fs';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { brokerCredentials, createStorage } from '../../client/index.js';
 import { freshSubject } from './broker.js';
-import { sharedBrokerEnv, startBrokerProcess, startHaproxy, type BrokerProcess, type Haproxy } from './haproxy.js';
-import { testIssuer } from './jwt.js';
-import { startRedis, waitFor, type TestRedis } from './redis.js';
+import { startSharedRig, type BrokerProcess, type SharedRig } from './haproxy.js';
+import { waitFor } from './redis.js';
 import { ownerS3, stack } from './stack.js';
 
 export interface SoakOptions {
@@ -54,17 +53,12 @@ async function metric(b: BrokerProcess, line: RegExp): Promise<number> {
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const objectBytes = options.objectBytes ?? 16 * 1024;
-  let redis: TestRedis | undefined;
-  let brokers: BrokerProcess[] = [];
-  let lb: Haproxy | undefined;
+  let rig: SharedRig | undefined;
   const prefixes: string[] = [];
   try {
-    redis = await startRedis();
-    const idp = await testIssuer();
     // Every user asks the broker on every iteration, all from haproxy's one address.
-    const env = sharedBrokerEnv(redis, idp, { subject: 100_000, address: 100_000 });
-    brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
-    lb = await startHaproxy(brokers);
+    rig = await startSharedRig({ subject: 100_000, address: 100_000 });
+    const { idp, brokers, lb } = rig;
     for (const b of brokers) {
       await waitFor('shared state', async () => {
         const ready = (await (await fetch(`${b.url}/readyz`)).json()) as any;
@@ -81,7 +75,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       Array.from({ length: options.users }, async (_, u) => {
         const sub = freshSubject(`soak${u}`);
         const token = await idp.sign({ sub, exp });
-        const credentials = brokerCredentials({ brokerUrl: lb!.url, getToken: () => token, retries: 0 });
+        const credentials = brokerCredentials({ brokerUrl: lb.url, getToken: () => token, retries: 0 });
         return { credentials, storage: createStorage({ credentials }) };
       }),
     );
@@ -144,9 +138,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       requestsPerBroker: servedAfter.map((n, i) => n - servedBefore[i]!),
     };
   } finally {
-    await lb?.stop();
-    await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
-    await redis?.stop();
+    await rig?.stop();
     // Leave nothing in the shared bucket.
     for (const Prefix of prefixes) {
       const listed = await ownerS3().send(new ListObjectsV2Command({ Bucket: stack().bucket, Prefix }));

@@ -3,35 +3,23 @@
 // condition (N more answers, every broker's /readyz saying fallback, then shared again).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
-import {
-  sharedBrokerEnv,
-  startBrokerProcess,
-  startHaproxy,
-  type BrokerProcess,
-  type Haproxy,
-} from '../helpers/haproxy.js';
-import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
+import { startSharedRig, type BrokerProcess, type Haproxy, type SharedRig } from '../helpers/haproxy.js';
+import type { TestIssuer } from '../helpers/jwt.js';
+import { waitFor, type TestRedis } from '../helpers/redis.js';
 
+let rig: SharedRig | undefined;
 let redis: TestRedis;
 let idp: TestIssuer;
-let brokers: BrokerProcess[] = [];
-let lb: Haproxy | undefined;
+let brokers: readonly BrokerProcess[];
+let lb: Haproxy;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await testIssuer();
   // Limits out of the way: this is about Redis failing, not about 429s.
-  const env = sharedBrokerEnv(redis, idp, { subject: 100_000, address: 100_000 });
-  brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
-  lb = await startHaproxy(brokers);
+  rig = await startSharedRig({ subject: 100_000, address: 100_000 });
+  ({ redis, idp, brokers, lb } = rig);
 }, 120_000);
 
-afterAll(async () => {
-  await lb?.stop();
-  await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
-  await redis?.stop();
-});
+afterAll(() => rig?.stop());
 
 async function sharedStates(): Promise<string[]> {
   return Promise.all(

@@ -5,35 +5,22 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSubject, s3WithIssued } from '../helpers/broker.js';
-import {
-  sharedBrokerEnv,
-  startBrokerProcess,
-  startHaproxy,
-  type BrokerProcess,
-  type Haproxy,
-} from '../helpers/haproxy.js';
-import { testIssuer, type TestIssuer } from '../helpers/jwt.js';
-import { startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
+import { startSharedRig, type BrokerProcess, type Haproxy, type SharedRig } from '../helpers/haproxy.js';
+import type { TestIssuer } from '../helpers/jwt.js';
+import { waitFor } from '../helpers/redis.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 
-let redis: TestRedis;
+let rig: SharedRig | undefined;
 let idp: TestIssuer;
-let brokers: BrokerProcess[] = [];
-let lb: Haproxy | undefined;
+let brokers: readonly BrokerProcess[];
+let lb: Haproxy;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await testIssuer();
-  const env = sharedBrokerEnv(redis, idp, { subject: 5, address: 8 });
-  brokers = await Promise.all([1, 2, 3].map(() => startBrokerProcess(env)));
-  lb = await startHaproxy(brokers);
+  rig = await startSharedRig({ subject: 5, address: 8 });
+  ({ idp, brokers, lb } = rig);
 }, 120_000);
 
-afterAll(async () => {
-  await lb?.stop();
-  await Promise.all(brokers.map((b) => b.kill('SIGTERM')));
-  await redis?.stop();
-});
+afterAll(() => rig?.stop());
 
 /** A documentation address (TEST-NET-3) per test, sent as X-Forwarded-For through haproxy. */
 const freshClient = () => `203.0.113.${randomInt(1, 255)}`;
