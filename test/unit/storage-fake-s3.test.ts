@@ -548,6 +548,9 @@ describe('Blob bodies in parts', () => {
       'upload of "k.bin" was cancelled; 1 of 3 parts kept on S3: upload the same file to the same key to resume',
     );
     expect((err as unknown as { kept: unknown }).kept).toMatchObject({ partsDone: 1, parts: 3 });
+    // As for any cancelled upload: the cause says "cancelled" and carries what the cancel interrupted.
+    expect(err.cause).toMatchObject({ name: 'AbortError', message: 'cancelled' });
+    expect((err.cause as Error).cause).toBeDefined();
     expect(s3.openUploads()).toHaveLength(1);
   });
 

@@ -480,6 +480,8 @@ describe("the browser's path: Blob slices sent as they are", () => {
     expect(s3.log[0]!.headers['x-amz-content-sha256']).toBe(sha256(data));
     expect(progress).toEqual([{ loaded: 3 * MiB, total: 3 * MiB, fraction: 1 }]);
     expect(s3.objects.get(result.fullKey)!.body.equals(data)).toBe(true);
+    await storage.upload('two.bin', new Blob([data])); // and without onProgress
+    expect(s3.objects.get(`${PREFIX}two.bin`)!.body.equals(data)).toBe(true);
   });
 
   it.each([
