@@ -299,6 +299,27 @@ describe('resuming: what S3 lists decides, and refused records restart', () => {
     expect(s3.openUploads()).toEqual([]);
   });
 
+  it('without maxAgeMs a record is resumed up to one day old, and restarted after', async () => {
+    const store = memoryUploadStore();
+    const data = randomBytes(12 * MiB);
+    const { s3, storage, file, uploadId } = await keptAfterPart1(data, store);
+    const [kept] = await store.list();
+    const age = async (ms: number) => store.set(`uploads/${KEY}`, { ...kept!, createdAt: Date.now() - ms });
+    await age(DAY - 60_000);
+    s3.fault = async (r) => (r.op === 'UploadPart' ? { status: 500, code: 'InternalError' } : undefined);
+    const first = events();
+    await caught(storage.upload('r.bin', file, { resumable: { onEvent: first.onEvent } }));
+    expect(first.seen).toEqual([expect.objectContaining({ type: 'resumed', uploadId })]);
+    await age(DAY + 60_000);
+    s3.fault = undefined;
+    const second = events();
+    await storage.upload('r.bin', file, { resumable: { onEvent: second.onEvent } });
+    expect(second.seen.map((e) => `${e.type} ${'code' in e ? e.code : ''}`.trim())).toEqual([
+      'restarted record_expired',
+      'started',
+    ]);
+  });
+
   it('foreign_record: another key’s upload named in the record is never aborted nor completed', async () => {
     const store = memoryUploadStore();
     const { s3, storage } = fakeStorage({ partSizeBytes: 5 * MiB, uploadStore: store });
