@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { devPrefix, freshSubject } from '../helpers/broker.js';
-import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { openUploads, partsOnS3, sha256, until } from '../helpers/multipart.js';
-import { buildWebApp, startWebBroker, type WebServer } from './web-server.js';
+import { startWebRig, type WebRig, type WebServer } from './web-server.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
 declare const document: any;
@@ -24,22 +23,19 @@ const MiB = 1024 * 1024;
 const s3 = ownerS3();
 const { bucket, s3Endpoint } = stack();
 
-let web: { dir: string; remove(): void };
+let rig: WebRig;
 let server: WebServer;
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keyhole-web-resume-'));
-  web = await buildWebApp();
-  server = await startWebBroker(web.dir);
-  browser = await chromium.launch(chromiumLaunchOptions());
+  rig = await startWebRig();
+  ({ server, browser } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  web?.remove();
+  await rig?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import { chromium, type Browser } from 'playwright-core';
 import { createBroker, createLogger, type BrokerOptions } from '../../server/index.js';
 import { withWebApp, type WebAppConfig } from '../../server/http/web-app.js';
+import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { stack, stackVendor } from '../helpers/stack.js';
 
 export { CHROMIUM_ARGS } from '../helpers/chromium.js';
@@ -72,4 +74,40 @@ export async function deadUrl(): Promise<string> {
   const { server, url } = await listen(express());
   await closer(server)();
   return url;
+}
+
+/** What a web test file starts once: the built app, a broker serving it, and Chromium. */
+export interface WebRig {
+  /** The built app's directory (removed by `close`). */
+  readonly dir: string;
+  readonly server: WebServer;
+  readonly browser: Browser;
+  /** Closes Chromium and the server, and removes the build. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the web app, serves it beside a broker ({@link startWebBroker} with `overrides` and
+ * `config`) and launches Chromium; if a part fails to start, the parts already started are closed.
+ */
+export async function startWebRig(
+  overrides: Partial<BrokerOptions> = {},
+  config: Partial<WebAppConfig> = {},
+): Promise<WebRig> {
+  const web = await buildWebApp();
+  let server: WebServer | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server?.close();
+    web.remove();
+  };
+  try {
+    server = await startWebBroker(web.dir, overrides, config);
+    browser = await chromium.launch(chromiumLaunchOptions());
+    return { dir: web.dir, server, browser, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -3,11 +3,10 @@
 // bar always shows the number written beside it, and no row says 100% before its file is stored;
 // "Open by key" on a key that does not exist says "No such file".
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
-import { chromiumLaunchOptions } from '../helpers/chromium.js';
-import { buildWebApp, startWebBroker, type WebServer } from './web-server.js';
+import { startWebRig, type WebRig, type WebServer } from './web-server.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
 declare const document: any;
@@ -15,20 +14,17 @@ declare const window: any;
 declare const MutationObserver: any;
 
 const MiB = 1024 * 1024;
-let web: { dir: string; remove(): void };
+let rig: WebRig;
 let server: WebServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  web = await buildWebApp();
-  server = await startWebBroker(web.dir);
-  browser = await chromium.launch(chromiumLaunchOptions());
+  rig = await startWebRig();
+  ({ server, browser } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  web?.remove();
+  await rig?.close();
 });
 
 async function signedInPage(): Promise<{ context: BrowserContext; page: Page; user: string }> {

@@ -2,24 +2,21 @@
 // app asks for each upload's verdict and shows a rejection in words on the row and in the banner
 // ("rejected: larger than 1 MiB", "rejected: not an image"); an accepted picture is listed as stored.
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { devPrefix, freshSubject } from '../helpers/broker.js';
-import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { s3Outcome } from '../helpers/s3.js';
 import { ownerS3, stack } from '../helpers/stack.js';
 import { pngOfSize } from '../helpers/uploads.js';
-import { buildWebApp, startWebBroker, type WebServer } from './web-server.js';
+import { startWebRig, type WebRig, type WebServer } from './web-server.js';
 
-let web: { dir: string; remove(): void };
+let rig: WebRig;
 let server: WebServer;
 let browser: Browser;
 const s3 = ownerS3();
 
 beforeAll(async () => {
-  web = await buildWebApp();
-  server = await startWebBroker(
-    web.dir,
+  rig = await startWebRig(
     {
       grants: [
         {
@@ -38,13 +35,11 @@ beforeAll(async () => {
     // What the broker's loader sets when it checks uploads (server/config/broker-app.ts).
     { confirmUploads: true },
   );
-  browser = await chromium.launch(chromiumLaunchOptions());
+  ({ server, browser } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  web?.remove();
+  await rig?.close();
 });
 
 describe('the web app shows the broker’s verdict', () => {
@@ -74,7 +69,7 @@ describe('the web app shows the broker’s verdict', () => {
     expect(await head('notes.png')).toBe('404 NotFound');
     expect(await head('huge.png')).toBe('404 NotFound');
     expect(await head('me.png')).toBe('OK');
-    await page.screenshot({ path: process.env.KEYHOLE_SCREENSHOT ?? `${web.dir}/verdict.png` });
+    await page.screenshot({ path: process.env.KEYHOLE_SCREENSHOT ?? `${rig.dir}/verdict.png` });
     await page.close();
   });
 });

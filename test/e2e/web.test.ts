@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freshSubject } from '../helpers/broker.js';
-import { chromiumLaunchOptions } from '../helpers/chromium.js';
 import { ownerS3, stack } from '../helpers/stack.js';
-import { buildWebApp, deadUrl, startWebBroker, type WebServer } from './web-server.js';
+import { deadUrl, startWebBroker, startWebRig, type WebRig, type WebServer } from './web-server.js';
 
 // Callbacks given to page.evaluate run in the browser; this Node test program has no DOM types.
 declare const document: any;
@@ -29,7 +28,7 @@ const MiB = 1024 * 1024;
 const s3 = ownerS3();
 const { bucket } = stack();
 
-let web: { dir: string; remove(): void };
+let rig: WebRig;
 let server: WebServer;
 let browser: Browser;
 let files: string;
@@ -42,17 +41,14 @@ const payloads = {
 };
 
 beforeAll(async () => {
-  web = await buildWebApp();
-  server = await startWebBroker(web.dir);
-  browser = await chromium.launch(chromiumLaunchOptions());
+  rig = await startWebRig();
+  ({ server, browser } = rig);
   files = mkdtempSync(join(tmpdir(), 'keyhole-e2e-files-'));
   for (const [name, bytes] of Object.entries(payloads)) writeFileSync(join(files, name), bytes);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  web?.remove();
+  await rig?.close();
   if (files) rmSync(files, { recursive: true, force: true });
 });
 
@@ -374,7 +370,7 @@ describe('web app in Chromium', () => {
 
   test('an expired session says so and offers to sign in again (real broker 401)', async () => {
     // A token valid for 1 s, from the broker's own dev login, on a broker with no clock tolerance.
-    const strict = await startWebBroker(web.dir, { clockToleranceSeconds: 0 });
+    const strict = await startWebBroker(rig.dir, { clockToleranceSeconds: 0 });
     try {
       const res = await fetch(`${strict.url}/v1/dev/token`, {
         method: 'POST',
@@ -415,7 +411,7 @@ describe('web app in Chromium', () => {
 
   test('an unreachable broker gives a clear message, not a blank page', async () => {
     const down = await deadUrl();
-    const page_ = await startWebBroker(web.dir, {}, { brokerUrl: down });
+    const page_ = await startWebBroker(rig.dir, {}, { brokerUrl: down });
     try {
       const { context, page } = await newPage();
       await page.addInitScript(() => {
