@@ -70,6 +70,26 @@ function staticHeaders(steps: readonly HeaderStep[]): RequestHandler {
   };
 }
 
+/**
+ * The headers `steps` leave on a response that had none, in the order Node writes them, as the flat
+ * `[name, value, ...]` list `response.writeHead` takes: a header set again keeps its place, one
+ * removed and set again moves to the end, and a list value becomes one pair per item, as Node
+ * writes it. Writing these at once skips a `setHeader` per header per response.
+ */
+export function rawHeaders(steps: readonly HeaderStep[]): readonly string[] {
+  const current = new Map<string, readonly [string, string | number | readonly string[]]>();
+  for (const step of steps) {
+    // As Node's setHeader: the latest spelling and value, at the place the name was first set.
+    if (step[0] === 'set') current.set(step[1].toLowerCase(), [step[1], step[2]]);
+    else current.delete(step[1].toLowerCase());
+  }
+  const raw: string[] = [];
+  for (const [name, value] of current.values()) {
+    for (const item of Array.isArray(value) ? value : [value]) raw.push(name, String(item));
+  }
+  return raw;
+}
+
 /** Helmet's headers, with a CSP for a JSON API (no content to frame, sniff or embed). */
 export function apiHelmet(): RequestHandler {
   return helmet({

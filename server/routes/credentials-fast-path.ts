@@ -15,10 +15,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { errorAnswer, writeErrorAnswer } from '../http/errors.js';
 import { parseCredentialsBody } from '../http/request-body.js';
-import { applyHeaders, type BrokerHeaders } from '../http/security-headers.js';
+import { applyHeaders, rawHeaders, type BrokerHeaders, type HeaderStep } from '../http/security-headers.js';
 import type { Logger } from '../logger.js';
 import {
-  writeCredentialsAnswer,
+  credentialsAnswer,
   type CredentialsCall,
   type CredentialsRouteOptions,
   type CredentialsService,
@@ -45,6 +45,15 @@ export interface FastPathOptions {
 // stand-in holding what it reads: the address Express's routes would see, not a second version.
 const expressIp = Object.getOwnPropertyDescriptor(express.request, 'ip')?.get;
 
+// The security headers of each allowed origin as one flat list (their steps are remembered per
+// origin, so this is worked out once per origin).
+const raw = new WeakMap<readonly HeaderStep[], readonly string[]>();
+function rawOf(steps: readonly HeaderStep[]): readonly string[] {
+  let known = raw.get(steps);
+  if (!known) raw.set(steps, (known = rawHeaders(steps)));
+  return known;
+}
+
 /** The fast path of `POST /v1/credentials` for `createBroker`'s app. */
 export function credentialsFastPath(options: FastPathOptions): FastPath {
   const { app, service, headers, maxBodyBytes, route, logger } = options;
@@ -63,14 +72,17 @@ export function credentialsFastPath(options: FastPathOptions): FastPath {
     if (!steps) return false;
 
     const requestId = randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    applyHeaders(res, steps);
     const call: CredentialsCall = { requestId, ip: ipOf(req), headers: h };
     const readAccess = async () => parseCredentialsBody(length > 0 ? await readJson(req, length) : undefined).access;
     service(call, readAccess).then(
-      ({ plan, credentials }) => writeCredentialsAnswer(res, plan, credentials, route),
+      ({ plan, credentials }) => {
+        const { body, headers: own } = credentialsAnswer(plan, credentials, route);
+        res.writeHead(200, ['X-Request-Id', requestId, ...rawOf(steps), ...own]).end(body);
+      },
       (err: unknown) => {
         if (res.headersSent) return;
+        res.setHeader('X-Request-Id', requestId);
+        applyHeaders(res, steps);
         writeErrorAnswer(res, errorAnswer(err, { requestId, method: req.method, path: PATH }, logger));
       },
     );

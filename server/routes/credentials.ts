@@ -359,12 +359,35 @@ export function writeCredentialsAnswer(
   credentials: IssuedCredentials,
   options: Pick<CredentialsRouteOptions, 'region' | 's3Endpoint' | 'forcePathStyle'>,
 ): void {
-  const body = JSON.stringify(credentialsResponse(plan, credentials, options));
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  const { body, headers } = credentialsAnswer(plan, credentials, options);
+  for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
   res.end(body);
+}
+
+/**
+ * The credentials answer's body and its own headers (never cached, JSON, its length) as a flat
+ * `[name, value, ...]` list; {@link writeCredentialsAnswer} sets them, the fast path writes them
+ * with the security headers in one `writeHead`.
+ */
+export function credentialsAnswer(
+  plan: CredentialsPlan,
+  credentials: IssuedCredentials,
+  options: Pick<CredentialsRouteOptions, 'region' | 's3Endpoint' | 'forcePathStyle'>,
+): { readonly body: string; readonly headers: readonly string[] } {
+  const body = JSON.stringify(credentialsResponse(plan, credentials, options));
+  return {
+    body,
+    headers: [
+      'Cache-Control',
+      'no-store',
+      'Pragma',
+      'no-cache',
+      'Content-Type',
+      'application/json; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+    ],
+  };
 }
 
 /**
