@@ -122,3 +122,25 @@ export class Valve {
 /** The access key id a request was signed with. */
 export const signer = (headers: Record<string, string>): string =>
   /Credential=([^/]+)/.exec(headers.authorization ?? '')?.[1] ?? '?';
+
+/** An AbortSignal whose 'abort' listeners are counted as they are added and removed. */
+export function countedSignal() {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const listeners = new Set<unknown>();
+  let added = 0;
+  const add = signal.addEventListener.bind(signal) as (...args: unknown[]) => void;
+  const remove = signal.removeEventListener.bind(signal) as (...args: unknown[]) => void;
+  signal.addEventListener = ((type: string, listener: unknown, options?: unknown) => {
+    if (type === 'abort') {
+      listeners.add(listener);
+      added++;
+    }
+    add(type, listener, options);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((type: string, listener: unknown, options?: unknown) => {
+    if (type === 'abort') listeners.delete(listener);
+    remove(type, listener, options);
+  }) as typeof signal.removeEventListener;
+  return { controller, signal, listeners, added: () => added };
+}

@@ -16,34 +16,22 @@ import {
   type ResumeEvent,
   type UploadProgress,
 } from '../../client/index.js';
-import { caught, fakeStorage, grantBody, MiB, PREFIX, signer, until, Valve } from '../helpers/fake-storage.js';
+import {
+  caught,
+  countedSignal,
+  fakeStorage,
+  grantBody,
+  MiB,
+  PREFIX,
+  signer,
+  until,
+  Valve,
+} from '../helpers/fake-storage.js';
 
 /** A window in which something must not happen (a paused upload sending): long enough for the SDK to reach the handler. */
 const quietWindow = () => new Promise((r) => setTimeout(r, 50));
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** An AbortSignal whose 'abort' listeners are counted as they are added and removed. */
-function countedSignal() {
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const listeners = new Set<unknown>();
-  let added = 0;
-  const add = signal.addEventListener.bind(signal) as (...args: unknown[]) => void;
-  const remove = signal.removeEventListener.bind(signal) as (...args: unknown[]) => void;
-  signal.addEventListener = ((type: string, listener: unknown, options?: unknown) => {
-    if (type === 'abort') {
-      listeners.add(listener);
-      added++;
-    }
-    add(type, listener, options);
-  }) as typeof signal.addEventListener;
-  signal.removeEventListener = ((type: string, listener: unknown, options?: unknown) => {
-    if (type === 'abort') listeners.delete(listener);
-    remove(type, listener, options);
-  }) as typeof signal.removeEventListener;
-  return { controller, signal, listeners, added: () => added };
-}
 
 describe('pause and resume', () => {
   it('a Blob: pause() stops the parts in flight and sends nothing until resume(); the upload then completes with the same bytes', async () => {

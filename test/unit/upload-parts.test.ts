@@ -3,6 +3,7 @@
 // parts in flight and sends them again on resume.
 import { describe, expect, it } from 'vitest';
 import { donePart, partCount, partsBytes, PauseGate, sendParts } from '../../client/upload-parts.js';
+import { countedSignal } from '../helpers/fake-storage.js';
 
 const MiB = 1024 * 1024;
 
@@ -166,21 +167,13 @@ describe('sendParts', () => {
   it('wait(): a resume lets every waiter go, and removes each one’s listener from the cancel signal', async () => {
     const gate = new PauseGate();
     gate.pause();
-    const cancel = new AbortController();
-    let listening = 0;
-    const add = cancel.signal.addEventListener.bind(cancel.signal);
-    const remove = cancel.signal.removeEventListener.bind(cancel.signal);
-    cancel.signal.addEventListener = ((...a: Parameters<typeof add>) => (listening++, add(...a))) as typeof add;
-    cancel.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (
-      listening--,
-      remove(...a)
-    )) as typeof remove;
-    const waiters = [gate.wait(cancel.signal), gate.wait(cancel.signal)];
+    const { signal, listeners } = countedSignal();
+    const waiters = [gate.wait(signal), gate.wait(signal)];
     await tick();
-    expect(listening).toBe(2);
+    expect(listeners.size).toBe(2);
     gate.resume();
     await Promise.all(waiters);
-    expect(listening).toBe(0);
+    expect(listeners.size).toBe(0);
   });
 });
 
