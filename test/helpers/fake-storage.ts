@@ -124,7 +124,12 @@ export const signer = (headers: Record<string, string>): string =>
   /Credential=([^/]+)/.exec(headers.authorization ?? '')?.[1] ?? '?';
 
 /** An AbortSignal whose 'abort' listeners are counted as they are added and removed. */
-export function countedSignal() {
+export function countedSignal(): {
+  controller: AbortController;
+  signal: AbortSignal;
+  listeners: Set<unknown>;
+  added: () => number;
+} {
   const controller = new AbortController();
   const signal = controller.signal;
   const listeners = new Set<unknown>();
