@@ -240,7 +240,7 @@ export class FakeS3 {
       case 'ListParts': {
         const upload = this.uploads.get(query.uploadId!);
         if (!upload || upload.key !== key) return this.#error(404, 'NoSuchUpload', 'GET');
-        const marker = Number(query['part-number-marker'] ?? 0);
+        const marker = query['part-number-marker'] === undefined ? -Infinity : Number(query['part-number-marker']);
         const numbers = [...upload.parts.keys()].filter((n) => n > marker).sort((a, b) => a - b);
         const page = numbers.slice(0, this.listPartsPageSize);
         const truncated = numbers.length > page.length;

@@ -44,6 +44,7 @@ describe('recordProblem: whether a stored record can be tried', () => {
     ['version 2', record({ version: 2 as 1 })],
     ['an upload id that is not a string', record({ uploadId: 7 as unknown as string })],
     ['an empty upload id', record({ uploadId: '' })],
+    ['an upload id that is a list', record({ uploadId: ['u-1'] as unknown as string })],
     ['a fractional part size', record({ partSize: 5 * MiB + 0.5 })],
     ['a part size below 5 MiB', record({ partSize: 5 * MiB - 1 })],
     ['a createdAt that is not a number', record({ createdAt: '1' as unknown as number })],
@@ -118,6 +119,7 @@ describe('unfinishedUploads: the records of this bucket and prefix, oldest first
     await put(record({ key: PREFIX }));
     await put(record({ key: `${PREFIX}v2.bin`, version: 2 as 1 }));
     await store.set('odd', { ...record(), key: 7 as unknown as string });
+    await store.set('nothing', null as unknown as UploadRecord);
     expect(await unfinishedUploads(store, 'uploads', PREFIX)).toEqual([
       {
         key: 'a.bin',
@@ -176,6 +178,7 @@ describe('discardUpload', () => {
 
   it.each([
     ['another key', { key: `${PREFIX}other.bin` }],
+    ['another bucket', { bucket: 'other' }],
     ['no upload id', { uploadId: undefined as unknown as string }],
   ])('a record stored for this key but naming %s is dropped without aborting anything', async (_, over) => {
     const store = memoryUploadStore();
@@ -234,12 +237,14 @@ describe('resuming: what S3 lists decides, and refused records restart', () => {
     parts.set(3, Buffer.from(data.subarray(10 * MiB))); // the last part, 2 MiB: counts
     parts.set(2, Buffer.alloc(1)); // too short: sent again
     parts.set(4, Buffer.alloc(5 * MiB)); // beyond this file's 3 parts: ignored
+    parts.set(0, Buffer.alloc(5 * MiB)); // no such part number: ignored
     s3.listPartsPageSize = 1;
     const { seen, onEvent } = events();
     const result = await storage.upload('r.bin', file, { resumable: { onEvent } });
     expect(seen).toEqual([{ type: 'resumed', uploadId, parts: 3, partsDone: 2, bytesDone: 7 * MiB }]);
     expect(s3.log.filter((r) => r.op === 'ListParts').map((r) => r.query['part-number-marker'] ?? '')).toEqual([
       '',
+      '0',
       '1',
       '2',
       '3',
@@ -276,6 +281,20 @@ describe('resuming: what S3 lists decides, and refused records restart', () => {
     expect(err).toMatchObject({ code: 's3_error', s3Code: 'InternalError' });
     expect(s3.log.map((r) => r.op)).toEqual(['ListParts']);
     expect(s3.openUploads()).toEqual([`${KEY} ${uploadId}`]);
+    expect(await storage.unfinishedUploads()).toEqual([expect.objectContaining({ uploadId })]);
+  });
+
+  it.each([
+    [
+      'a network error',
+      { reject: Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }) },
+      'TimeoutError: socket hang up',
+    ],
+  ])('ListParts fails with %s: the upload fails with it, the record and the upload stay', async (_, fault, said) => {
+    const { s3, storage, file, uploadId } = await keptAfterPart1(randomBytes(12 * MiB));
+    s3.fault = async (r) => (r.op === 'ListParts' ? fault : undefined);
+    const err = await caught(storage.upload('r.bin', file, { resumable: true }));
+    expect(err).toMatchObject({ code: 's3_error', message: `upload of "r.bin" failed: ${said}` });
     expect(await storage.unfinishedUploads()).toEqual([expect.objectContaining({ uploadId })]);
   });
 
