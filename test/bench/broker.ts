@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort, startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
 import { testIssuer } from '../helpers/jwt.js';
-import { stack } from '../helpers/stack.js';
+import { stackBrokerEnv } from '../helpers/stack.js';
 import { httpEvent } from '../lambda/events.js';
 
 const loadAverageAtStart = loadavg().map((n) => Number(n.toFixed(2)));
@@ -39,22 +39,12 @@ function pin(pid: number, core: number): boolean {
 const pinned = cpus().length >= 2 && pin(process.pid, 1);
 if (!pinned) process.stdout.write('taskset or a second core is missing: nothing is pinned\n');
 
-const s = stack();
 const issuer = await testIssuer('https://issuer.bench.test/', 'keyhole-bench');
 const baseEnv: Record<string, string> = {
   PATH: process.env.PATH ?? '',
   NODE_ENV: 'production',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  AWS_REGION: s.region,
-  KEYHOLE_BUCKET: s.bucket,
-  KEYHOLE_ROLE_ARN: s.roleArn,
-  KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
-  KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
-  KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
-  KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
-  KEYHOLE_JWT_ISSUER: issuer.issuer,
-  KEYHOLE_JWT_AUDIENCE: issuer.audience,
-  KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+  ...stackBrokerEnv(issuer),
   KEYHOLE_RATE_LIMIT_SUBJECT: '1000000/60',
   KEYHOLE_RATE_LIMIT_ADDRESS: '1000000/60',
   KEYHOLE_ACCEPT_PUBLIC_ACL_RISK: '1',

@@ -28,7 +28,7 @@ import { bundleLambda } from '../../infra/aws/bundle.js';
 import { httpApiHandler, type HttpApiEvent, type HttpApiResult } from '../../server/lambda/adapter.js';
 import { lambdaBroker } from '../../server/lambda/init.js';
 import { testIssuer } from '../helpers/jwt.js';
-import { stack } from '../helpers/stack.js';
+import { stackBrokerEnv } from '../helpers/stack.js';
 import { httpEvent } from '../lambda/events.js';
 
 const quick = process.argv.includes('--quick');
@@ -37,19 +37,9 @@ const WARM_REQUESTS = quick ? 300 : 3000;
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const ADAPTER_SOURCE = fileURLToPath(new URL('../../server/lambda/adapter.ts', import.meta.url));
 
-const s = stack();
 const issuer = await testIssuer('https://issuer.bench.test/', 'keyhole-bench');
 const env: Record<string, string> = {
-  AWS_REGION: s.region,
-  KEYHOLE_BUCKET: s.bucket,
-  KEYHOLE_ROLE_ARN: s.roleArn,
-  KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
-  KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
-  KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
-  KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
-  KEYHOLE_JWT_ISSUER: issuer.issuer,
-  KEYHOLE_JWT_AUDIENCE: issuer.audience,
-  KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+  ...stackBrokerEnv(issuer),
   KEYHOLE_CORS_ORIGINS: 'https://app.example.com',
   KEYHOLE_RATE_LIMIT_SUBJECT: 'off',
   KEYHOLE_RATE_LIMIT_ADDRESS: 'off',

@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createBucketInspector, createStsVendor, type StsVendorOptions } from '../../server/index.js';
+import type { TestIssuer } from './jwt.js';
 
 export const ENV_FILE =
   process.env.KEYHOLE_ENV_FILE ?? fileURLToPath(new URL('../../.local/keyhole.env', import.meta.url));
@@ -24,6 +25,27 @@ let cached: Stack | undefined;
 export function stack(): Stack {
   cached ??= stackFrom(ENV_FILE);
   return cached;
+}
+
+/**
+ * The environment that points a broker process (or the Lambda handler) at the local stack and
+ * trusts `issuer`, as an operator's configuration would: region, bucket, role, endpoints, the
+ * broker's keys and the issuer. Callers add their own limits, logging and the like.
+ */
+export function stackBrokerEnv(issuer: TestIssuer): Record<string, string> {
+  const s = stack();
+  return {
+    AWS_REGION: s.region,
+    KEYHOLE_BUCKET: s.bucket,
+    KEYHOLE_ROLE_ARN: s.roleArn,
+    KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
+    KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
+    KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
+    KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
+    KEYHOLE_JWT_ISSUER: issuer.issuer,
+    KEYHOLE_JWT_AUDIENCE: issuer.audience,
+    KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+  };
 }
 
 /** The settings of the stack whose settings file is `envFile` (another instance than `stack()`'s). */

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { HttpApiEvent } from '../../server/lambda/adapter.js';
 import type { TestIssuer } from '../helpers/jwt.js';
-import { stack } from '../helpers/stack.js';
+import { stackBrokerEnv } from '../helpers/stack.js';
 
 export type Fixture = 'credentials' | 'credentials-base64-body' | 'preflight' | 'healthz';
 
@@ -84,18 +84,8 @@ export function s3EventKey(key: string): string {
 
 /** The environment a deployed function has (infra/aws/stack.ts gives both functions the broker's), pointed at the local RGW. */
 export function functionEnv(issuer: TestIssuer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const s = stack();
   return {
-    AWS_REGION: s.region,
-    KEYHOLE_BUCKET: s.bucket,
-    KEYHOLE_ROLE_ARN: s.roleArn,
-    KEYHOLE_STS_ENDPOINT: s.stsEndpoint,
-    KEYHOLE_S3_ENDPOINT: s.s3Endpoint,
-    KEYHOLE_BROKER_ACCESS_KEY_ID: s.brokerCredentials.accessKeyId,
-    KEYHOLE_BROKER_SECRET_ACCESS_KEY: s.brokerCredentials.secretAccessKey,
-    KEYHOLE_JWT_ISSUER: issuer.issuer,
-    KEYHOLE_JWT_AUDIENCE: issuer.audience,
-    KEYHOLE_JWT_PUBLIC_KEY: issuer.publicKeyPem,
+    ...stackBrokerEnv(issuer),
     KEYHOLE_LOG_LEVEL: 'info',
     ...extra,
   };
