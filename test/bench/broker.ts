@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { credentialLoad } from './capacity.js';
 import { freePort, startRedis, waitFor, type TestRedis } from '../helpers/redis.js';
 import { testIssuer } from '../helpers/jwt.js';
 import { stackBrokerEnv } from '../helpers/stack.js';
@@ -124,42 +124,16 @@ interface Row {
 async function load(
   url: string,
   tokens: readonly string[],
-  opts: { duration?: number; amount?: number; connections?: number },
+  opts: { duration: number; connections?: number } | { amount: number; connections?: number },
 ): Promise<Omit<Row, 'case' | 'note'>> {
-  let next = 0;
-  const started = performance.now();
-  let last = started;
-  const instance = autocannon({
-    url,
-    connections: opts.connections ?? CONNECTIONS,
-    ...(opts.duration ? { duration: opts.duration } : {}),
-    ...(opts.amount ? { amount: opts.amount } : {}),
-    timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/credentials',
-        body: '{}',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
-        }),
-      },
-    ],
-  });
-  instance.on('response', () => {
-    last = performance.now();
-  });
-  const r = await instance;
-  const seconds = (last - started) / 1000;
+  const r = await credentialLoad(url, tokens, { ...opts, connections: opts.connections ?? CONNECTIONS });
   return {
-    requests: r['2xx'],
-    failed: r.non2xx + r.errors + r.timeouts,
-    seconds: Number(seconds.toFixed(2)),
-    rps: Math.round(r['2xx'] / seconds),
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
+    requests: r.ok,
+    failed: r.failed,
+    seconds: Number(r.seconds.toFixed(2)),
+    rps: Math.round(r.ok / r.seconds),
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
   };
 }
 

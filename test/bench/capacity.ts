@@ -12,11 +12,14 @@ export interface CapacityResult {
   readonly p99Ms: number;
 }
 
+/**
+ * `POST /v1/credentials` from autocannon over `connections`, cycling through `tokens`: `amount`
+ * requests, or for `duration` seconds.
+ */
 export async function credentialLoad(
   brokerUrl: string,
   tokens: readonly string[],
-  requests: number,
-  connections: number,
+  load: { readonly connections: number } & ({ readonly amount: number } | { readonly duration: number }),
 ): Promise<CapacityResult> {
   let next = 0;
   const started = performance.now();
@@ -25,8 +28,8 @@ export async function credentialLoad(
   let last = started;
   const instance = autocannon({
     url: brokerUrl,
-    connections,
-    amount: requests,
+    connections: load.connections,
+    ...('amount' in load ? { amount: load.amount } : { duration: load.duration }),
     timeout: 30,
     requests: [
       {

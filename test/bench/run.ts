@@ -361,7 +361,7 @@ async function main(): Promise<void> {
         : [await issuer.mint(`bench-${randomBytes(6).toString('hex')}`)];
     const before = await broker.stats();
     const cpu0 = process.cpuUsage();
-    const r = await credentialLoad(broker.url, tokens, n, CONNECTIONS);
+    const r = await credentialLoad(broker.url, tokens, { amount: n, connections: CONNECTIONS });
     const cpu = process.cpuUsage(cpu0);
     const after = await broker.stats();
     const run: Run = {
