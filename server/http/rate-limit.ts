@@ -94,7 +94,9 @@ export class RateLimiter implements Limiter {
   // within this window, or, if this window alone is full, its count must decay in the next one.
   #nextAllowed(start: number, w: { current: number; previous: number }): number {
     const room = this.#limit - 1 - w.current;
-    if (room >= 0 && w.previous > 0 && room < w.previous) {
+    // Only refused requests get here: with `room >= 0` that means previous × (1 − elapsed) > room,
+    // so `previous > room >= 0`, and the previous window's weight decays to `room` within this one.
+    if (room >= 0) {
       return start + this.#windowMs * (1 - room / w.previous);
     }
     const next = start + this.#windowMs;
