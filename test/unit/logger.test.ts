@@ -80,8 +80,9 @@ describe('createLogger', () => {
   it('writes stdout synchronously: a process killed (SIGKILL) right after 2,000 lines has written all of them', () => {
     // Asynchronous writes (pino's default) hand the first line to the thread pool and buffer the
     // rest until it returns: a kill in the same turn of the event loop loses 1,999 audit lines.
+    const logger = new URL('../../server/logger.ts', import.meta.url).href;
     const script = [
-      "import { createLogger } from './server/logger.ts';",
+      `import { createLogger } from ${JSON.stringify(logger)};`,
       "const logger = createLogger('info');",
       "for (let n = 0; n < 2000; n++) logger.info({ event: 'credentials.issued', n });",
       "process.kill(process.pid, 'SIGKILL');",
